@@ -1,0 +1,298 @@
+//! The CPU backend: 64-byte-aligned host buffers from a pool, rayon for parallelism with one
+//! thread-count knob (STREAMCORE_NUM_THREADS), run-time-dispatched SIMD kernels.
+
+pub(crate) mod creation;
+pub mod simd;
+
+use std::alloc::Layout;
+use std::ptr::NonNull;
+use std::sync::Arc;
+
+use rayon::prelude::*;
+
+use super::pool::{Pool, size_class};
+use super::{
+    Backend, Buffer, CreationOp, HostSource, MemoryStats, as_uninit, foreign_buffer, write_bytes,
+};
+use crate::device::{DeviceInfo, DeviceKind};
+use crate::element::DType;
+use crate::error::{Error, Result};
+
+/// Host buffers are aligned for any SIMD width and to a cache line.
+const ALIGN: usize = 64;
+/// Bytes per parallel copy task.
+const COPY_CHUNK: usize = 1 << 20;
+/// Below this many bytes a copy stays on the calling thread.
+const PARALLEL_MIN: usize = 1 << 18;
+/// The pool keeps at most this many free bytes.
+const POOL_KEEP: u64 = 4 << 30;
+
+/// One aligned host allocation of `cap` bytes.
+pub(crate) struct HostAlloc {
+    ptr: NonNull<u8>,
+    cap: usize,
+}
+
+// SAFETY: HostAlloc uniquely owns its memory, like a Box<[u8]>.
+unsafe impl Send for HostAlloc {}
+// SAFETY: shared access only reads (writes need &mut).
+unsafe impl Sync for HostAlloc {}
+
+impl HostAlloc {
+    fn new(cap: usize) -> Option<Self> {
+        let layout = Layout::from_size_align(cap, ALIGN).ok()?;
+        // SAFETY: cap >= 256 (a size class), so the layout is not zero-sized.
+        let ptr = unsafe { std::alloc::alloc(layout) };
+        NonNull::new(ptr).map(|ptr| HostAlloc { ptr, cap })
+    }
+}
+
+impl Drop for HostAlloc {
+    fn drop(&mut self) {
+        // SAFETY: allocated in `new` with this exact layout.
+        unsafe {
+            std::alloc::dealloc(
+                self.ptr.as_ptr(),
+                Layout::from_size_align_unchecked(self.cap, ALIGN),
+            )
+        }
+    }
+}
+
+/// A CPU device buffer; returns its allocation to the pool when dropped.
+pub(crate) struct CpuBuffer {
+    mem: Option<HostAlloc>,
+    pool: Arc<Pool<HostAlloc>>,
+}
+
+impl CpuBuffer {
+    /// The whole allocation, read-only.
+    pub(crate) fn bytes(&self) -> &[u8] {
+        let m = self.mem.as_ref().expect("allocation present until drop");
+        // SAFETY: the allocation is `cap` bytes and lives as long as self. Bytes never written
+        // are read only by code that first wrote them (arrays cover what was uploaded).
+        unsafe { std::slice::from_raw_parts(m.ptr.as_ptr(), m.cap) }
+    }
+
+    /// The whole allocation, writable (only before the buffer is shared).
+    pub(crate) fn bytes_mut(&mut self) -> &mut [u8] {
+        let m = self.mem.as_mut().expect("allocation present until drop");
+        // SAFETY: as above, and &mut self gives exclusive access.
+        unsafe { std::slice::from_raw_parts_mut(m.ptr.as_ptr(), m.cap) }
+    }
+}
+
+impl Drop for CpuBuffer {
+    fn drop(&mut self) {
+        if let Some(m) = self.mem.take() {
+            let cap = m.cap as u64;
+            drop(self.pool.put(cap, m));
+        }
+    }
+}
+
+/// The CPU backend of one [`Device`](crate::Device).
+pub(crate) struct CpuBackend {
+    pool: Arc<Pool<HostAlloc>>,
+    /// None only if the OS refused to start the threads; rayon's global pool serves then.
+    threads: Option<rayon::ThreadPool>,
+}
+
+impl CpuBackend {
+    /// Builds the backend with `threads` workers (0: one per core). Never fails.
+    pub(crate) fn with_threads(threads: usize) -> Self {
+        let threads = rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .thread_name(|i| format!("streamcore-cpu-{i}"))
+            .build()
+            .ok();
+        CpuBackend {
+            pool: Arc::new(Pool::new(POOL_KEEP)),
+            threads,
+        }
+    }
+
+    /// Runs `f` on this device's worker threads.
+    pub(crate) fn install<R: Send>(&self, f: impl FnOnce() -> R + Send) -> R {
+        match &self.threads {
+            Some(t) => t.install(f),
+            None => f(),
+        }
+    }
+
+    fn num_threads(&self) -> usize {
+        self.threads
+            .as_ref()
+            .map_or_else(rayon::current_num_threads, |t| t.current_num_threads())
+    }
+}
+
+/// Reads STREAMCORE_NUM_THREADS: a positive integer, or unset for every core.
+pub(crate) fn thread_count() -> Result<usize> {
+    match std::env::var("STREAMCORE_NUM_THREADS") {
+        Err(_) => Ok(std::thread::available_parallelism().map_or(1, |n| n.get())),
+        Ok(s) => match s.trim().parse::<usize>() {
+            Ok(n) if (1..=4096).contains(&n) => Ok(n),
+            _ => Err(Error::invalid(
+                "STREAMCORE_NUM_THREADS",
+                format!("{s:?} is not a thread count; use an integer from 1 to 4096"),
+            )),
+        },
+    }
+}
+
+fn cpu(b: &Buffer) -> Result<&CpuBuffer> {
+    match b {
+        Buffer::Cpu(c) => Ok(c),
+        #[allow(unreachable_patterns)]
+        other => Err(foreign_buffer("cpu", other)),
+    }
+}
+
+fn cpu_mut(b: &mut Buffer) -> Result<&mut CpuBuffer> {
+    match b {
+        Buffer::Cpu(c) => Ok(c),
+        #[allow(unreachable_patterns)]
+        other => Err(foreign_buffer("cpu", other)),
+    }
+}
+
+/// Copies in parallel chunks of COPY_CHUNK bytes; `f(offset, dst_chunk)` fills each.
+fn par_chunks(dst: &mut [u8], f: &HostSource<'_>) {
+    let dst = as_uninit(dst);
+    if dst.len() < PARALLEL_MIN {
+        f(0, dst);
+    } else {
+        dst.par_chunks_mut(COPY_CHUNK)
+            .enumerate()
+            .for_each(|(i, c)| f(i * COPY_CHUNK, c));
+    }
+}
+
+impl Backend for CpuBackend {
+    fn info(&self) -> DeviceInfo {
+        let isa = simd::isa();
+        DeviceInfo {
+            selector: "cpu".into(),
+            kind: DeviceKind::Cpu,
+            index: None,
+            name: cpu_name(),
+            backend: "cpu".into(),
+            device_type: "cpu".into(),
+            driver: format!("rayon + {}", isa.name()),
+            software: false,
+            usable: true,
+            reason: None,
+            f16: true,
+            f64: true,
+            subgroups: false,
+            timestamps: false,
+            max_buffer_size: isize::MAX as u64,
+            max_binding_size: isize::MAX as u64,
+            max_workgroup_storage: 0,
+            max_workgroup_invocations: 0,
+            memory_bytes: host_memory_bytes(),
+            threads: Some(self.num_threads()),
+            simd: Some(isa.name().into()),
+            compute_capability: None,
+        }
+    }
+
+    fn check_dtype(&self, _dtype: DType) -> Result<()> {
+        Ok(())
+    }
+
+    fn alloc(&self, bytes: usize) -> Result<Buffer> {
+        let class = size_class(bytes as u64);
+        let oom = |detail: &str| Error::OutOfMemory {
+            device: "cpu".into(),
+            requested: bytes as u64,
+            detail: detail.into(),
+        };
+        if class > isize::MAX as u64 - ALIGN as u64 {
+            return Err(oom("larger than the address space allows"));
+        }
+        let mem = match self.pool.take(class) {
+            Some(m) => m,
+            None => {
+                let m = HostAlloc::new(class as usize)
+                    .or_else(|| {
+                        // Give the pool's free memory back to the OS and try once more.
+                        drop(self.pool.drain());
+                        HostAlloc::new(class as usize)
+                    })
+                    .ok_or_else(|| oom("the host allocator returned null"))?;
+                self.pool.note_alloc(class);
+                m
+            }
+        };
+        Ok(Buffer::Cpu(CpuBuffer {
+            mem: Some(mem),
+            pool: self.pool.clone(),
+        }))
+    }
+
+    fn upload(&self, dst: &mut Buffer, bytes: usize, src: &HostSource<'_>) -> Result<()> {
+        let d = &mut cpu_mut(dst)?.bytes_mut()[..bytes];
+        self.install(|| par_chunks(d, src));
+        Ok(())
+    }
+
+    fn download(&self, src: &Buffer, dst: &mut [u8]) -> Result<()> {
+        let s = &cpu(src)?.bytes()[..dst.len()];
+        self.install(|| par_chunks(dst, &|off, c| write_bytes(c, &s[off..off + c.len()])));
+        Ok(())
+    }
+
+    fn creation(&self, dst: &mut Buffer, bytes: usize, op: &CreationOp) -> Result<()> {
+        let d = &mut cpu_mut(dst)?.bytes_mut()[..bytes];
+        self.install(|| match op {
+            CreationOp::Fill { pattern } => creation::fill(d, pattern),
+            CreationOp::Ramp {
+                dtype,
+                start,
+                step,
+                last,
+                ..
+            } => creation::ramp(d, *dtype, *start, *step, *last),
+        });
+        Ok(())
+    }
+
+    fn synchronize(&self) -> Result<()> {
+        // CPU kernels run to completion before they return.
+        Ok(())
+    }
+
+    fn memory_stats(&self) -> MemoryStats {
+        self.pool.stats()
+    }
+
+    fn empty_cache(&self) {
+        drop(self.pool.drain());
+    }
+}
+
+fn cpu_name() -> String {
+    std::fs::read_to_string("/proc/cpuinfo")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("model name"))
+                .and_then(|l| l.split(':').nth(1))
+                .map(|n| n.trim().to_string())
+        })
+        .unwrap_or_else(|| std::env::consts::ARCH.to_string())
+}
+
+fn host_memory_bytes() -> Option<u64> {
+    let s = std::fs::read_to_string("/proc/meminfo").ok()?;
+    let kb: u64 = s
+        .lines()
+        .find(|l| l.starts_with("MemTotal:"))?
+        .split_whitespace()
+        .nth(1)?
+        .parse()
+        .ok()?;
+    Some(kb * 1024)
+}

@@ -1,0 +1,422 @@
+//! The CUDA backend (feature `cuda`): a cudarc context and stream per GPU, pooled device
+//! memory, and kernels from cuda/ compiled by NVRTC for the GPU's own architecture.
+//!
+//! cudarc loads libcuda at run time and panics if it is missing, so every entry point first
+//! checks that the library is present and returns [`Error::BackendUnavailable`] otherwise.
+
+pub(crate) mod nvrtc;
+
+use std::collections::HashMap;
+use std::mem::MaybeUninit;
+use std::sync::{Arc, Mutex};
+
+use cudarc::driver::{
+    CudaContext, CudaModule, CudaSlice, CudaStream, DriverError, LaunchConfig, PushKernelArg,
+};
+use rayon::prelude::*;
+
+use super::pool::{Pool, size_class};
+use super::{Backend, Buffer, CreationOp, HostSource, MemoryStats, foreign_buffer};
+use crate::device::{DeviceInfo, DeviceKind};
+use crate::element::DType;
+use crate::error::{Error, Result};
+
+/// Host staging chunk for uploads.
+const STAGING_CHUNK: usize = 64 << 20;
+const HOST_CHUNK: usize = 1 << 20;
+const THREADS: u32 = 256;
+
+fn driver_present() -> bool {
+    // SAFETY: only probes whether libcuda loads.
+    unsafe { cudarc::driver::sys::is_culib_present() }
+}
+
+fn unavailable(reason: impl Into<String>) -> Error {
+    Error::BackendUnavailable {
+        backend: "cuda",
+        reason: reason.into(),
+    }
+}
+
+fn device_count() -> Result<usize> {
+    if !driver_present() {
+        return Err(unavailable(
+            "the CUDA driver library (libcuda.so) was not found: no NVIDIA driver is installed",
+        ));
+    }
+    cudarc::driver::result::init().map_err(|e| unavailable(format!("cuInit failed: {e:?}")))?;
+    let n = cudarc::driver::result::device::get_count()
+        .map_err(|e| unavailable(format!("cuDeviceGetCount failed: {e:?}")))?;
+    Ok(n.max(0) as usize)
+}
+
+/// Every CUDA GPU, or one unusable entry saying why there is none.
+pub(crate) fn list() -> Vec<DeviceInfo> {
+    let unusable = |reason: String| {
+        vec![DeviceInfo::unusable(
+            DeviceKind::Cuda,
+            "cuda",
+            "CUDA",
+            reason,
+        )]
+    };
+    match device_count() {
+        Err(e) => unusable(e.to_string()),
+        Ok(0) => unusable("the CUDA driver reports no GPU".into()),
+        Ok(n) => (0..n)
+            .map(|i| match crate::Device::cuda(i) {
+                Ok(d) => d.info().clone(),
+                Err(e) => DeviceInfo::unusable(
+                    DeviceKind::Cuda,
+                    &format!("cuda:{i}"),
+                    "CUDA",
+                    e.to_string(),
+                ),
+            })
+            .collect(),
+    }
+}
+
+/// Opens GPU `ordinal`.
+pub(crate) fn open(ordinal: usize) -> Result<CudaBackend> {
+    let n = device_count()?;
+    if ordinal >= n {
+        return Err(unavailable(format!(
+            "cuda:{ordinal} asked for, but {n} GPU(s) present"
+        )));
+    }
+    let ctx =
+        CudaContext::new(ordinal).map_err(|e| unavailable(format!("cuda:{ordinal}: {e:?}")))?;
+    // One stream per device orders all our work, so per-buffer event tracking is not needed.
+    // SAFETY: called before any allocation on this context.
+    unsafe { ctx.disable_event_tracking() };
+    let stream = ctx.default_stream();
+    let (major, minor) = ctx
+        .compute_capability()
+        .map_err(|e| unavailable(format!("cuda:{ordinal}: {e:?}")))?;
+    let name = ctx.name().unwrap_or_else(|_| "CUDA GPU".into());
+    let memory = ctx.total_mem().ok().map(|m| m as u64);
+    let label = format!("cuda:{ordinal} ({name})");
+    let info = DeviceInfo {
+        selector: format!("cuda:{ordinal}"),
+        kind: DeviceKind::Cuda,
+        index: Some(ordinal),
+        name,
+        backend: "cuda".into(),
+        device_type: "discrete_gpu".into(),
+        driver: format!(
+            "CUDA driver, NVRTC {}",
+            if nvrtc::nvrtc_available() {
+                "found"
+            } else {
+                "missing"
+            }
+        ),
+        software: false,
+        usable: true,
+        reason: None,
+        f16: major * 10 + minor >= 53,
+        f64: true,
+        subgroups: true,
+        timestamps: true,
+        max_buffer_size: memory.unwrap_or(u64::MAX),
+        max_binding_size: memory.unwrap_or(u64::MAX),
+        max_workgroup_storage: 48 << 10,
+        max_workgroup_invocations: 1024,
+        memory_bytes: memory,
+        threads: None,
+        simd: None,
+        compute_capability: Some(format!("{major}.{minor}")),
+    };
+    Ok(CudaBackend {
+        arch: (major * 10 + minor) as u32,
+        pool: Arc::new(Pool::new(memory.map_or(1 << 30, |m| m / 4))),
+        staging: Mutex::new(Vec::new()),
+        modules: Mutex::new(HashMap::new()),
+        label,
+        info,
+        stream,
+        ctx,
+    })
+}
+
+/// A device allocation; returns to the pool when dropped.
+pub(crate) struct CudaBuffer {
+    slice: Option<CudaSlice<u8>>,
+    class: u64,
+    ctx_ordinal: usize,
+    pool: Arc<Pool<CudaSlice<u8>>>,
+}
+
+impl Drop for CudaBuffer {
+    fn drop(&mut self) {
+        if let Some(s) = self.slice.take() {
+            drop(self.pool.put(self.class, s));
+        }
+    }
+}
+
+/// One opened CUDA GPU.
+pub(crate) struct CudaBackend {
+    label: String,
+    info: DeviceInfo,
+    ctx: Arc<CudaContext>,
+    stream: Arc<CudaStream>,
+    arch: u32,
+    pool: Arc<Pool<CudaSlice<u8>>>,
+    staging: Mutex<Vec<u8>>,
+    modules: Mutex<HashMap<&'static str, Arc<CudaModule>>>,
+}
+
+impl CudaBackend {
+    fn driver_err(&self, what: &str, e: DriverError) -> Error {
+        let msg = format!("{what}: {e:?}");
+        if msg.contains("OUT_OF_MEMORY") {
+            Error::OutOfMemory {
+                device: self.label.clone(),
+                requested: 0,
+                detail: msg,
+            }
+        } else {
+            Error::Backend {
+                device: self.label.clone(),
+                detail: msg,
+            }
+        }
+    }
+
+    fn slice<'a>(&self, b: &'a Buffer) -> Result<&'a CudaSlice<u8>> {
+        match b {
+            Buffer::Cuda(c) if c.ctx_ordinal == self.ctx.ordinal() => {
+                Ok(c.slice.as_ref().expect("slice present until drop"))
+            }
+            Buffer::Cuda(_) => Err(Error::DeviceMismatch {
+                op: "buffer access",
+                detail: format!("a buffer of another CUDA GPU was given to {}", self.label),
+            }),
+            other => Err(foreign_buffer("cuda", other)),
+        }
+    }
+
+    fn slice_mut<'a>(&self, b: &'a mut Buffer) -> Result<&'a mut CudaSlice<u8>> {
+        self.slice(b)?;
+        match b {
+            Buffer::Cuda(c) => Ok(c.slice.as_mut().expect("slice present until drop")),
+            other => Err(foreign_buffer("cuda", other)),
+        }
+    }
+
+    /// The module of op family `family`, compiled for this GPU on first use.
+    fn module(&self, family: &'static str) -> Result<Arc<CudaModule>> {
+        let mut m = self.modules.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(module) = m.get(family) {
+            return Ok(module.clone());
+        }
+        let ptx = nvrtc::compile(family, nvrtc::source(family)?, self.arch)?;
+        let module = self
+            .ctx
+            .load_module(cudarc::nvrtc::Ptx::from_src(ptx))
+            .map_err(|e| self.driver_err("loading PTX", e))?;
+        m.insert(family, module.clone());
+        Ok(module)
+    }
+
+    fn launch_cfg(n: u64) -> LaunchConfig {
+        let blocks = n.div_ceil(THREADS as u64).clamp(1, 1 << 20) as u32;
+        LaunchConfig {
+            grid_dim: (blocks, 1, 1),
+            block_dim: (THREADS, 1, 1),
+            shared_mem_bytes: 0,
+        }
+    }
+
+    fn fill(&self, dst: &mut CudaSlice<u8>, bytes: usize, pattern: &[u8]) -> Result<()> {
+        let words = bytes.div_ceil(4) as u64;
+        if pattern.iter().all(|&b| b == 0) {
+            let mut v = dst.slice_mut(..(words * 4) as usize);
+            return self
+                .stream
+                .memset_zeros(&mut v)
+                .map_err(|e| self.driver_err("memset", e));
+        }
+        let tile: Vec<u8> = pattern.iter().copied().cycle().take(16).collect();
+        let w: Vec<u32> = tile
+            .chunks(4)
+            .map(|c| u32::from_le_bytes([c[0], c[1], c[2], c[3]]))
+            .collect();
+        let period = (pattern.len().max(4) / 4) as u32;
+        let f = self
+            .module("creation")?
+            .load_function("fill_words")
+            .map_err(|e| self.driver_err("fill_words", e))?;
+        let mut b = self.stream.launch_builder(&f);
+        b.arg(dst)
+            .arg(&words)
+            .arg(&period)
+            .arg(&w[0])
+            .arg(&w[1])
+            .arg(&w[2])
+            .arg(&w[3]);
+        // SAFETY: fill_words writes `words` u32 words; the buffer holds at least that many
+        // (its capacity is a pool class, a multiple of 256 bytes, >= bytes).
+        unsafe { b.launch(Self::launch_cfg(words)) }
+            .map(drop)
+            .map_err(|e| self.driver_err("launching fill_words", e))
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn ramp(
+        &self,
+        dst: &mut CudaSlice<u8>,
+        dtype: DType,
+        n: u64,
+        start: f64,
+        step: f64,
+        last: Option<f64>,
+    ) -> Result<()> {
+        let name = match dtype {
+            DType::F16 => "ramp_f16",
+            DType::F32 => "ramp_f32",
+            DType::F64 => "ramp_f64",
+            DType::I32 | DType::U32 => "ramp_u32",
+            DType::C32 => "ramp_c32",
+            DType::C64 => "ramp_c64",
+        };
+        let f = self
+            .module("creation")?
+            .load_function(name)
+            .map_err(|e| self.driver_err(name, e))?;
+        let has_last = last.is_some() as i32;
+        let l = last.unwrap_or(0.0);
+        let mut b = self.stream.launch_builder(&f);
+        b.arg(dst).arg(&n);
+        // Scalars in the kernel's computation type; they must outlive the launch call.
+        let (f32s, f64s, u32s) = (
+            [start as f32, step as f32, l as f32],
+            [start, step, l],
+            [
+                (start as i64) as u32,
+                (step as i64) as u32,
+                (l as i64) as u32,
+            ],
+        );
+        match dtype {
+            DType::F64 | DType::C64 => b.arg(&f64s[0]).arg(&f64s[1]).arg(&f64s[2]),
+            DType::I32 | DType::U32 => b.arg(&u32s[0]).arg(&u32s[1]).arg(&u32s[2]),
+            _ => b.arg(&f32s[0]).arg(&f32s[1]).arg(&f32s[2]),
+        };
+        b.arg(&has_last);
+        // SAFETY: the kernel writes n elements of dtype; the buffer holds n * size bytes.
+        unsafe { b.launch(Self::launch_cfg(n)) }
+            .map(drop)
+            .map_err(|e| self.driver_err(name, e))
+    }
+}
+
+impl Backend for CudaBackend {
+    fn info(&self) -> DeviceInfo {
+        self.info.clone()
+    }
+
+    fn check_dtype(&self, dtype: DType) -> Result<()> {
+        if dtype.needs_f16() && !self.info.f16 {
+            return Err(Error::DtypeUnsupported {
+                dtype,
+                device: self.label.clone(),
+                reason: "f16 arithmetic needs compute capability 5.3 or newer".into(),
+            });
+        }
+        Ok(())
+    }
+
+    fn alloc(&self, bytes: usize) -> Result<Buffer> {
+        let class = size_class(bytes as u64);
+        let slice = match self.pool.take(class) {
+            Some(s) => s,
+            None => {
+                // SAFETY: every constructor writes the buffer before it is read.
+                let s = unsafe { self.stream.alloc::<u8>(class as usize) }
+                    .or_else(|_| {
+                        drop(self.pool.drain());
+                        unsafe { self.stream.alloc::<u8>(class as usize) }
+                    })
+                    .map_err(|e| Error::OutOfMemory {
+                        device: self.label.clone(),
+                        requested: bytes as u64,
+                        detail: format!("{e:?}"),
+                    })?;
+                self.pool.note_alloc(class);
+                s
+            }
+        };
+        Ok(Buffer::Cuda(CudaBuffer {
+            slice: Some(slice),
+            class,
+            ctx_ordinal: self.ctx.ordinal(),
+            pool: self.pool.clone(),
+        }))
+    }
+
+    fn upload(&self, dst: &mut Buffer, bytes: usize, src: &HostSource<'_>) -> Result<()> {
+        let d = self.slice_mut(dst)?;
+        let mut staging = self.staging.lock().unwrap_or_else(|p| p.into_inner());
+        let mut off = 0;
+        while off < bytes {
+            let n = (bytes - off).min(STAGING_CHUNK);
+            staging.resize(n, 0);
+            let s = super::as_uninit(&mut staging[..n]);
+            s.par_chunks_mut(HOST_CHUNK)
+                .enumerate()
+                .for_each(|(i, c): (usize, &mut [MaybeUninit<u8>])| src(off + i * HOST_CHUNK, c));
+            let mut view = d.slice_mut(off..off + n);
+            self.stream
+                .memcpy_htod(&staging[..n], &mut view)
+                .map_err(|e| self.driver_err("copy to device", e))?;
+            // The pageable staging buffer is reused for the next chunk: wait for this copy.
+            self.stream
+                .synchronize()
+                .map_err(|e| self.driver_err("copy to device", e))?;
+            off += n;
+        }
+        Ok(())
+    }
+
+    fn download(&self, src: &Buffer, dst: &mut [u8]) -> Result<()> {
+        let s = self.slice(src)?;
+        let view = s.slice(..dst.len());
+        self.stream
+            .memcpy_dtoh(&view, dst)
+            .map_err(|e| self.driver_err("copy to host", e))?;
+        self.stream
+            .synchronize()
+            .map_err(|e| self.driver_err("copy to host", e))
+    }
+
+    fn creation(&self, dst: &mut Buffer, bytes: usize, op: &CreationOp) -> Result<()> {
+        let d = self.slice_mut(dst)?;
+        match op {
+            CreationOp::Fill { pattern } => self.fill(d, bytes, pattern),
+            CreationOp::Ramp {
+                dtype,
+                len,
+                start,
+                step,
+                last,
+            } => self.ramp(d, *dtype, *len as u64, *start, *step, *last),
+        }
+    }
+
+    fn synchronize(&self) -> Result<()> {
+        self.stream
+            .synchronize()
+            .map_err(|e| self.driver_err("synchronize", e))
+    }
+
+    fn memory_stats(&self) -> MemoryStats {
+        self.pool.stats()
+    }
+
+    fn empty_cache(&self) {
+        drop(self.pool.drain());
+    }
+}

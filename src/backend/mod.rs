@@ -1,0 +1,120 @@
+//! The backend layer under [`Device`](crate::Device): a trait with one method per op family,
+//! implemented by the CPU, wgpu and CUDA backends, and the device buffer they all hand out.
+
+pub(crate) mod cpu;
+#[cfg(feature = "cuda")]
+pub(crate) mod cuda;
+pub(crate) mod pool;
+#[cfg(feature = "wgpu")]
+pub(crate) mod wgpu;
+
+use std::mem::MaybeUninit;
+
+use crate::device::DeviceInfo;
+use crate::element::DType;
+use crate::error::{Error, Result};
+pub use pool::MemoryStats;
+
+/// Writes the bytes of the logical (row-major) array that start at byte `offset` into the
+/// given slice. Backends call it once per chunk, possibly from several threads, so that a
+/// strided host array is gathered straight into device-visible memory. The slice may be
+/// write-only mapped GPU memory, hence `MaybeUninit`: it is written, never read.
+pub(crate) type HostSource<'a> = dyn Fn(usize, &mut [MaybeUninit<u8>]) + Sync + 'a;
+
+/// Copies `src` into the write-only `dst` of the same length.
+pub(crate) fn write_bytes(dst: &mut [MaybeUninit<u8>], src: &[u8]) {
+    assert_eq!(dst.len(), src.len(), "write_bytes needs equal lengths");
+    // SAFETY: both ranges are valid for src.len() bytes and cannot overlap (&mut vs &).
+    unsafe { std::ptr::copy_nonoverlapping(src.as_ptr(), dst.as_mut_ptr().cast(), src.len()) }
+}
+
+/// Views initialised bytes as write-only bytes.
+pub(crate) fn as_uninit(b: &mut [u8]) -> &mut [MaybeUninit<u8>] {
+    // SAFETY: MaybeUninit<u8> has the layout of u8, and every u8 is a valid MaybeUninit<u8>.
+    unsafe { &mut *(b as *mut [u8] as *mut [MaybeUninit<u8>]) }
+}
+
+/// One operation of the `creation` family (src/ops/creation.rs, shaders/creation.wgsl,
+/// cuda/creation.cu, backend/cpu/creation.rs).
+#[derive(Clone, Debug)]
+pub(crate) enum CreationOp {
+    /// Repeat one element's bytes (1 to 16 of them) over the whole buffer.
+    Fill { pattern: Vec<u8> },
+    /// `x[i] = start + i * step`, with `last` replacing the final element when given.
+    Ramp {
+        dtype: DType,
+        len: usize,
+        start: f64,
+        step: f64,
+        last: Option<f64>,
+    },
+}
+
+/// What every backend implements. Buffers are created uninitialised by `alloc` and written
+/// once by `upload` or `creation` before an [`Array`](crate::Array) shares them.
+pub(crate) trait Backend: Send + Sync {
+    /// Capabilities as listed by `streamcore info`.
+    fn info(&self) -> DeviceInfo;
+    /// `Ok` when kernels can compute on `dtype` here, else [`Error::DtypeUnsupported`].
+    fn check_dtype(&self, dtype: DType) -> Result<()>;
+    /// An uninitialised buffer of at least `bytes` bytes (from the pool when possible).
+    fn alloc(&self, bytes: usize) -> Result<Buffer>;
+    /// Fills the first `bytes` bytes of `dst` from the host.
+    fn upload(&self, dst: &mut Buffer, bytes: usize, src: &HostSource<'_>) -> Result<()>;
+    /// Reads the first `dst.len()` bytes of `src`; waits for queued work on `src`.
+    fn download(&self, src: &Buffer, dst: &mut [u8]) -> Result<()>;
+    /// Runs one `creation` op over `dst` (queued; does not wait).
+    fn creation(&self, dst: &mut Buffer, bytes: usize, op: &CreationOp) -> Result<()>;
+    /// Waits until every queued operation has finished.
+    fn synchronize(&self) -> Result<()>;
+    /// The buffer pool's accounting.
+    fn memory_stats(&self) -> MemoryStats;
+    /// Frees every buffer the pool keeps for reuse.
+    fn empty_cache(&self);
+}
+
+/// A device allocation; dropping it returns it to its device's pool.
+pub(crate) enum Buffer {
+    Cpu(cpu::CpuBuffer),
+    #[cfg(feature = "wgpu")]
+    Wgpu(wgpu::WgpuBuffer),
+    #[cfg(feature = "cuda")]
+    Cuda(cuda::CudaBuffer),
+}
+
+impl Buffer {
+    fn backend_name(&self) -> &'static str {
+        match self {
+            Buffer::Cpu(_) => "cpu",
+            #[cfg(feature = "wgpu")]
+            Buffer::Wgpu(_) => "wgpu",
+            #[cfg(feature = "cuda")]
+            Buffer::Cuda(_) => "cuda",
+        }
+    }
+}
+
+/// The error for a buffer handed to a backend that did not create it. The public API checks
+/// devices first, so reaching this is a bug in streamcore, reported as an error, not a panic.
+pub(crate) fn foreign_buffer(expected: &'static str, b: &Buffer) -> Error {
+    Error::DeviceMismatch {
+        op: "buffer access",
+        detail: format!(
+            "a {} buffer was given to the {expected} backend",
+            b.backend_name()
+        ),
+    }
+}
+
+/// Checks a byte count against a limit, naming the device in the error.
+pub(crate) fn check_limit(what: &'static str, bytes: u64, limit: u64, device: &str) -> Result<()> {
+    if bytes > limit {
+        return Err(Error::SizeOverLimit {
+            what,
+            requested: bytes,
+            limit,
+            device: device.to_string(),
+        });
+    }
+    Ok(())
+}

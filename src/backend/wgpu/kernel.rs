@@ -1,0 +1,166 @@
+//! WGSL kernels on wgpu: templating (WGSL has no generics), a per-device pipeline cache,
+//! and a dispatcher that splits work over bindings no larger than the device allows.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use super::{WgpuBackend, lock};
+use crate::error::{Error, Result};
+
+/// Invocations per workgroup of every one-dimensional kernel (`@workgroup_size(256)`).
+pub(crate) const WORKGROUP: u64 = 256;
+
+/// A compiled compute pipeline with its bind group layout.
+pub(crate) struct Kernel {
+    pipeline: wgpu::ComputePipeline,
+    layout: wgpu::BindGroupLayout,
+}
+
+/// Compiled pipelines by specialisation key (family, entry point, dtype).
+#[derive(Default)]
+pub(crate) struct KernelCache {
+    map: Mutex<HashMap<String, Arc<Kernel>>>,
+}
+
+/// Replaces each `{{NAME}}` in `source` by its value.
+pub(crate) fn specialise(source: &str, subs: &[(&str, &str)]) -> String {
+    let mut s = source.to_string();
+    for (k, v) in subs {
+        s = s.replace(&format!("{{{{{k}}}}}"), v);
+    }
+    s
+}
+
+/// The shared header of a shader file (the lines above its first `// @kernel` marker) and
+/// the section of kernel `name`, so that one file can hold a whole op family even when its
+/// kernels bind different types at the same slots.
+pub(crate) fn section(source: &str, name: &str) -> String {
+    // At the start of a line, so that prose mentioning the marker does not count.
+    const MARK: &str = "\n// @kernel ";
+    let mut parts = source.split(MARK);
+    let header = parts.next().unwrap_or_default();
+    let body = parts
+        .find(|p| p.split_whitespace().next() == Some(name))
+        .unwrap_or_default();
+    format!("{header}{MARK}{body}")
+}
+
+impl KernelCache {
+    /// The pipeline for `key`, compiling `source()` at `entry` on first use.
+    pub(crate) fn get(
+        &self,
+        be: &WgpuBackend,
+        key: &str,
+        entry: &str,
+        source: impl FnOnce() -> String,
+    ) -> Result<Arc<Kernel>> {
+        if let Some(k) = lock(&self.map).get(key) {
+            return Ok(k.clone());
+        }
+        let src = source();
+        let scope = be.device.push_error_scope(wgpu::ErrorFilter::Validation);
+        let module = be
+            .device
+            .create_shader_module(wgpu::ShaderModuleDescriptor {
+                label: Some(key),
+                source: wgpu::ShaderSource::Wgsl(src.into()),
+            });
+        let pipeline = be
+            .device
+            .create_compute_pipeline(&wgpu::ComputePipelineDescriptor {
+                label: Some(key),
+                layout: None,
+                module: &module,
+                entry_point: Some(entry),
+                compilation_options: Default::default(),
+                cache: None,
+            });
+        if let Some(e) = pollster::block_on(scope.pop()) {
+            return Err(Error::KernelCompile {
+                kernel: key.to_string(),
+                device: be.label.clone(),
+                log: e.to_string(),
+            });
+        }
+        let layout = pipeline.get_bind_group_layout(0);
+        let k = Arc::new(Kernel { pipeline, layout });
+        lock(&self.map).insert(key.to_string(), k.clone());
+        Ok(k)
+    }
+}
+
+/// Uniform parameter blocks are written into a buffer of this size.
+const PARAMS_BYTES: u64 = 256;
+
+impl WgpuBackend {
+    /// Runs `kernel` over `items` items of `item_bytes` bytes each in `buf` (binding 0), in
+    /// chunks no larger than the device's storage binding limit. `params(first, count)` gives
+    /// the uniform block (binding 1) of the chunk that starts at item `first`.
+    pub(crate) fn dispatch_chunked(
+        &self,
+        kernel: &Kernel,
+        buf: &wgpu::Buffer,
+        items: u64,
+        item_bytes: u64,
+        params: impl Fn(u64, u64) -> Vec<u8>,
+    ) -> Result<()> {
+        // Chunk starts must meet the offset alignment; 256 is a multiple of every item size.
+        let align = (self.limits.min_storage_buffer_offset_alignment as u64).max(256);
+        let max_bind = self.limits.max_storage_buffer_binding_size / align * align;
+        let per_chunk = (max_bind / item_bytes).max(1);
+        let max_dim = self.limits.max_compute_workgroups_per_dimension as u64;
+        let scope = self.device.push_error_scope(wgpu::ErrorFilter::Validation);
+        let mut enc = self.device.create_command_encoder(&Default::default());
+        let mut uniforms = Vec::new();
+        let mut first = 0;
+        while first < items {
+            let count = (items - first).min(per_chunk);
+            let offset = first * item_bytes;
+            let size = (count * item_bytes).div_ceil(4) * 4;
+            let block = params(first, count);
+            let u = self.device.create_buffer(&wgpu::BufferDescriptor {
+                label: Some("streamcore params"),
+                size: PARAMS_BYTES,
+                usage: wgpu::BufferUsages::UNIFORM | wgpu::BufferUsages::COPY_DST,
+                mapped_at_creation: false,
+            });
+            self.queue.write_buffer(&u, 0, &block);
+            let bind = self.device.create_bind_group(&wgpu::BindGroupDescriptor {
+                label: None,
+                layout: &kernel.layout,
+                entries: &[
+                    wgpu::BindGroupEntry {
+                        binding: 0,
+                        resource: wgpu::BindingResource::Buffer(wgpu::BufferBinding {
+                            buffer: buf,
+                            offset,
+                            size: wgpu::BufferSize::new(size),
+                        }),
+                    },
+                    wgpu::BindGroupEntry {
+                        binding: 1,
+                        resource: u.as_entire_binding(),
+                    },
+                ],
+            });
+            let groups = count.div_ceil(WORKGROUP);
+            let x = groups.min(max_dim);
+            let y = groups.div_ceil(x);
+            {
+                let mut pass = enc.begin_compute_pass(&Default::default());
+                pass.set_pipeline(&kernel.pipeline);
+                pass.set_bind_group(0, &bind, &[]);
+                pass.dispatch_workgroups(x as u32, y as u32, 1);
+            }
+            uniforms.push(u);
+            first += count;
+        }
+        self.queue.submit([enc.finish()]);
+        if let Some(e) = pollster::block_on(scope.pop()) {
+            return Err(self.scope_error(e, items * item_bytes));
+        }
+        // The uniform buffers are freed by wgpu once the submission no longer needs them.
+        drop(uniforms);
+        self.check_health()
+    }
+}

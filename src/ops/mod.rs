@@ -1,0 +1,4 @@
+//! Backend-independent op definitions: argument and shape checks, then dispatch to the
+//! device's backend. One file per op family, named as in shaders/ and cuda/.
+
+pub(crate) mod creation;

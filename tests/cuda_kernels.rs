@@ -1,0 +1,75 @@
+//! Compiles every kernel in cuda/ with NVRTC for sm_90, which needs no GPU. Required in CI
+//! (STREAMCORE_REQUIRE_NVRTC=1); elsewhere skipped with a notice when libnvrtc is absent.
+#![cfg(feature = "cuda")]
+
+use std::path::Path;
+
+#[test]
+fn every_cuda_kernel_compiles_with_nvrtc() {
+    let required = std::env::var("STREAMCORE_REQUIRE_NVRTC").is_ok_and(|v| v == "1");
+    if !streamcore::cuda::nvrtc_available() {
+        assert!(
+            !required,
+            "STREAMCORE_REQUIRE_NVRTC=1 but libnvrtc was not found on LD_LIBRARY_PATH"
+        );
+        eprintln!("notice: libnvrtc not found, CUDA kernels not compiled (set LD_LIBRARY_PATH)");
+        return;
+    }
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("cuda");
+    let mut files: Vec<_> = std::fs::read_dir(&dir)
+        .expect("cuda/ exists")
+        .map(|e| e.expect("readable entry").path())
+        .filter(|p| p.extension().is_some_and(|x| x == "cu"))
+        .collect();
+    files.sort();
+    assert!(!files.is_empty(), "no kernels in {}", dir.display());
+    for path in files {
+        let family = path.file_stem().unwrap().to_string_lossy().into_owned();
+        let src = std::fs::read_to_string(&path).unwrap();
+        let listed = streamcore::cuda::KERNELS.iter().find(|(n, _)| *n == family);
+        assert!(
+            listed.is_some_and(|(_, s)| *s == src),
+            "cuda/{family}.cu is not in streamcore::cuda::KERNELS (or differs from it)"
+        );
+        for arch in [90, 80] {
+            let ptx = streamcore::cuda::compile(&family, &src, arch)
+                .unwrap_or_else(|e| panic!("cuda/{family}.cu for sm_{arch}: {e}"));
+            assert!(
+                ptx.contains(&format!(".target sm_{arch}")),
+                "PTX for sm_{arch}"
+            );
+            assert!(ptx.contains(".entry"), "cuda/{family}.cu defines no kernel");
+        }
+        eprintln!("compiled cuda/{family}.cu for sm_90 and sm_80");
+    }
+}
+
+#[test]
+fn a_broken_kernel_reports_the_compiler_log() {
+    if !streamcore::cuda::nvrtc_available() {
+        return;
+    }
+    let err = streamcore::cuda::compile("broken", "extern \"C\" __global__ void k() { nope; }", 90)
+        .unwrap_err();
+    let msg = err.to_string();
+    assert!(
+        matches!(err, streamcore::Error::KernelCompile { .. }),
+        "{msg}"
+    );
+    assert!(
+        msg.contains("nope"),
+        "the log names the bad identifier: {msg}"
+    );
+}
+
+#[test]
+fn cuda_without_a_driver_is_an_error_not_a_panic() {
+    match streamcore::Device::cuda(0) {
+        Ok(d) => eprintln!("a CUDA GPU is present: {d}"),
+        Err(e) => assert!(
+            matches!(e, streamcore::Error::BackendUnavailable { .. }),
+            "expected BackendUnavailable, got {e}"
+        ),
+    }
+    assert!(streamcore::Device::cuda(4096).is_err());
+}
