@@ -31,8 +31,13 @@ fn wanted_features(opts: &WgpuOptions) -> wgpu::Features {
 fn instance() -> &'static wgpu::Instance {
     static INSTANCE: OnceLock<wgpu::Instance> = OnceLock::new();
     INSTANCE.get_or_init(|| {
-        // Honours WGPU_BACKEND (e.g. `vulkan`, `gl`) like every wgpu program.
-        wgpu::Instance::new(wgpu::InstanceDescriptor::new_without_display_handle_from_env())
+        let mut desc = wgpu::InstanceDescriptor::new_without_display_handle_from_env();
+        // Native APIs only unless WGPU_BACKEND says otherwise (e.g. `gl`): wgpu's GL backend
+        // has no f64, f16 or subgroups, and its EGL setup is not safe to race between threads.
+        if std::env::var_os("WGPU_BACKEND").is_none() {
+            desc.backends = wgpu::Backends::PRIMARY;
+        }
+        wgpu::Instance::new(desc)
     })
 }
 
@@ -60,7 +65,14 @@ fn backend_rank(b: wgpu::Backend) -> u8 {
 
 /// Every adapter, best first; an adapter seen through GL and a native API is kept once.
 fn adapters() -> Vec<wgpu::Adapter> {
-    let mut all = pollster::block_on(instance().enumerate_adapters(wgpu::Backends::all()));
+    static ENUMERATE: Mutex<()> = Mutex::new(());
+    let _one_at_a_time = lock(&ENUMERATE);
+    // A driver that makes wgpu panic while probing must not take the program down: it just
+    // contributes no adapter.
+    let probe = std::panic::catch_unwind(|| {
+        pollster::block_on(instance().enumerate_adapters(wgpu::Backends::all()))
+    });
+    let mut all = probe.unwrap_or_default();
     all.sort_by_key(|a| {
         let i = a.get_info();
         (type_rank(i.device_type), backend_rank(i.backend))
