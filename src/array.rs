@@ -3,11 +3,12 @@
 
 use std::fmt;
 use std::marker::PhantomData;
+use std::mem::MaybeUninit;
 use std::sync::Arc;
 
 use ndarray::{ArrayBase, ArrayD, Data, Dimension, IxDyn};
 
-use crate::backend::{Buffer, CreationOp, write_bytes};
+use crate::backend::{Buffer, CreationOp, as_uninit, write_bytes};
 use crate::device::Device;
 use crate::element::{DType, Element};
 use crate::error::{Error, Result};
@@ -216,12 +217,19 @@ impl<T: Element> Array<T> {
 
     /// Copies the elements to a host `Vec` in row-major order. Waits for queued work.
     pub fn to_vec(&self) -> Result<Vec<T>> {
-        // zeroed_vec comes from calloc, which maps fresh zero pages: no extra pass over memory.
-        let mut v: Vec<T> = bytemuck::zeroed_vec(self.len);
+        let mut v: Vec<T> = Vec::with_capacity(self.len);
         if self.len > 0 {
-            self.device
-                .backend()
-                .download(&self.buffer, bytemuck::cast_slice_mut(&mut v))?;
+            let spare = v.spare_capacity_mut();
+            let bytes = std::mem::size_of_val(spare);
+            // SAFETY: MaybeUninit<T> is plain bytes of T's size; the view covers exactly the
+            // spare capacity, which is uninitialised and exclusively ours.
+            let dst = unsafe {
+                std::slice::from_raw_parts_mut(spare.as_mut_ptr().cast::<MaybeUninit<u8>>(), bytes)
+            };
+            crate::host::advise_huge_pages(dst.as_mut_ptr().cast(), bytes);
+            self.device.backend().download(&self.buffer, dst)?;
+            // SAFETY: download wrote every byte, and every bit pattern is a valid T (Pod).
+            unsafe { v.set_len(self.len) };
         }
         Ok(v)
     }
@@ -240,7 +248,7 @@ impl<T: Element> Array<T> {
         let mut x = <T as bytemuck::Zeroable>::zeroed();
         self.device
             .backend()
-            .download(&self.buffer, bytemuck::bytes_of_mut(&mut x))?;
+            .download(&self.buffer, as_uninit(bytemuck::bytes_of_mut(&mut x)))?;
         Ok(x)
     }
 
@@ -266,7 +274,7 @@ impl<T: Element> Array<T> {
                 (_, Buffer::Cpu(dst)) => {
                     self.device
                         .backend()
-                        .download(&self.buffer, &mut dst.bytes_mut()[..bytes])?;
+                        .download(&self.buffer, as_uninit(&mut dst.bytes_mut()[..bytes]))?;
                 }
                 // Between two accelerators: through host memory.
                 _ => {

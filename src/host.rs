@@ -5,6 +5,30 @@ use ndarray::ArrayViewD;
 
 use crate::element::Element;
 
+/// Asks the kernel to back `[ptr, ptr + len)` with 2 MiB pages when it is first touched
+/// (Linux, where transparent huge pages are in `madvise` mode on most distributions). A fresh
+/// 64 MiB buffer then faults 32 times instead of 16384, which is what separates copying into
+/// new memory (about 2 GB/s here) from copying into touched memory (about 10 GB/s). Only
+/// whole 2 MiB-aligned pages inside the range are advised; a refusal changes nothing.
+pub(crate) fn advise_huge_pages(ptr: *mut u8, len: usize) {
+    const HUGE: usize = 2 << 20;
+    if len < 2 * HUGE {
+        return;
+    }
+    #[cfg(target_os = "linux")]
+    {
+        let start = (ptr as usize).next_multiple_of(HUGE);
+        let end = (ptr as usize + len) / HUGE * HUGE;
+        if end > start {
+            // SAFETY: the range lies inside an allocation the caller owns; MADV_HUGEPAGE
+            // changes only how pages are backed, never their contents or validity.
+            unsafe { libc::madvise(start as *mut libc::c_void, end - start, libc::MADV_HUGEPAGE) };
+        }
+    }
+    #[cfg(not(target_os = "linux"))]
+    let _ = ptr;
+}
+
 /// Reads the logical (row-major) elements of an arbitrary ndarray view by position.
 pub(crate) struct Gather<'a, T> {
     view: ArrayViewD<'a, T>,

@@ -61,8 +61,9 @@ pub(crate) trait Backend: Send + Sync {
     fn alloc(&self, bytes: usize) -> Result<Buffer>;
     /// Fills the first `bytes` bytes of `dst` from the host.
     fn upload(&self, dst: &mut Buffer, bytes: usize, src: &HostSource<'_>) -> Result<()>;
-    /// Reads the first `dst.len()` bytes of `src`; waits for queued work on `src`.
-    fn download(&self, src: &Buffer, dst: &mut [u8]) -> Result<()>;
+    /// Reads the first `dst.len()` bytes of `src` into `dst`, writing every byte of it;
+    /// waits for queued work on `src`. `dst` may be uninitialised memory.
+    fn download(&self, src: &Buffer, dst: &mut [MaybeUninit<u8>]) -> Result<()>;
     /// Runs one `creation` op over `dst` (queued; does not wait).
     fn creation(&self, dst: &mut Buffer, bytes: usize, op: &CreationOp) -> Result<()>;
     /// Waits until every queued operation has finished.

@@ -21,7 +21,8 @@ pub struct MemoryStats {
 }
 
 /// Rounds a request up to its size class: powers of two up to 1 MiB, then steps of one
-/// eighth of the enclosing power of two (at most 12.5% waste), never below 256 bytes.
+/// sixteenth of the enclosing power of two, never below 256 bytes. A request above 1 MiB is
+/// more than half its power of two, so the waste stays under one step: at most 12.5%.
 pub(crate) fn size_class(bytes: u64) -> u64 {
     const MIN: u64 = 256;
     const SMALL: u64 = 1 << 20;
@@ -32,7 +33,7 @@ pub(crate) fn size_class(bytes: u64) -> u64 {
     if pow <= SMALL {
         return pow;
     }
-    let step = pow / 8;
+    let step = pow / 16;
     bytes.div_ceil(step).saturating_mul(step)
 }
 

@@ -8,13 +8,17 @@ use crate::element::{DType, Element};
 
 /// Elements per parallel task: large enough to amortise scheduling, small enough to balance.
 const CHUNK: usize = 1 << 16;
+/// Below this many bytes the kernels run on the calling thread (see `CpuBackend::run`).
+const SERIAL_BYTES: usize = super::PARALLEL_MIN;
 
 /// Writes `pattern` (one element's bytes) repeatedly over `dst`.
 pub(crate) fn fill(dst: &mut [u8], pattern: &[u8]) {
     let k = pattern.len();
     debug_assert!(k > 0 && dst.len().is_multiple_of(k));
-    let chunk = CHUNK * k;
-    dst.par_chunks_mut(chunk)
+    if dst.len() < SERIAL_BYTES {
+        return fill_chunk(dst, pattern);
+    }
+    dst.par_chunks_mut(CHUNK * k)
         .for_each(|c| fill_chunk(c, pattern));
 }
 
@@ -58,6 +62,9 @@ pub(crate) fn ramp(dst: &mut [u8], dtype: DType, start: f64, step: f64, last: Op
 }
 
 fn ramp_typed<T: Element>(dst: &mut [T], start: f64, step: f64) {
+    if std::mem::size_of_val(dst) < SERIAL_BYTES {
+        return ramp_chunk(dst, 0.0, start, step);
+    }
     dst.par_chunks_mut(CHUNK)
         .enumerate()
         .for_each(|(c, d)| ramp_chunk(d, (c * CHUNK) as f64, start, step));

@@ -5,6 +5,7 @@ pub(crate) mod creation;
 pub mod simd;
 
 use std::alloc::Layout;
+use std::mem::MaybeUninit;
 use std::ptr::NonNull;
 use std::sync::Arc;
 
@@ -20,10 +21,10 @@ use crate::error::{Error, Result};
 
 /// Host buffers are aligned for any SIMD width and to a cache line.
 const ALIGN: usize = 64;
-/// Bytes per parallel copy task.
-const COPY_CHUNK: usize = 1 << 20;
+/// Bytes per parallel copy task: one 2 MiB huge page.
+const COPY_CHUNK: usize = 2 << 20;
 /// Below this many bytes a copy stays on the calling thread.
-const PARALLEL_MIN: usize = 1 << 18;
+pub(crate) const PARALLEL_MIN: usize = 1 << 18;
 /// The pool keeps at most this many free bytes.
 const POOL_KEEP: u64 = 4 << 30;
 
@@ -43,7 +44,10 @@ impl HostAlloc {
         let layout = Layout::from_size_align(cap, ALIGN).ok()?;
         // SAFETY: cap >= 256 (a size class), so the layout is not zero-sized.
         let ptr = unsafe { std::alloc::alloc(layout) };
-        NonNull::new(ptr).map(|ptr| HostAlloc { ptr, cap })
+        let ptr = NonNull::new(ptr)?;
+        // Fresh pages fault on first touch; 2 MiB pages fault 512 times less often.
+        crate::host::advise_huge_pages(ptr.as_ptr(), cap);
+        Some(HostAlloc { ptr, cap })
     }
 }
 
@@ -157,15 +161,35 @@ fn cpu_mut(b: &mut Buffer) -> Result<&mut CpuBuffer> {
     }
 }
 
-/// Copies in parallel chunks of COPY_CHUNK bytes; `f(offset, dst_chunk)` fills each.
-fn par_chunks(dst: &mut [u8], f: &HostSource<'_>) {
-    let dst = as_uninit(dst);
+/// Fills `dst` by calls `f(offset, chunk)`: on the calling thread when small (a hop to the
+/// pool costs more than the copy), else in parallel chunks that follow the destination's
+/// 2 MiB address boundaries, so each huge page of fresh memory is faulted by one thread only.
+fn par_chunks(dst: &mut [MaybeUninit<u8>], f: &HostSource<'_>) {
     if dst.len() < PARALLEL_MIN {
         f(0, dst);
-    } else {
-        dst.par_chunks_mut(COPY_CHUNK)
-            .enumerate()
-            .for_each(|(i, c)| f(i * COPY_CHUNK, c));
+        return;
+    }
+    let head = (dst.as_ptr() as usize).next_multiple_of(COPY_CHUNK) - dst.as_ptr() as usize;
+    let (first, rest) = dst.split_at_mut(head.min(dst.len()));
+    let head = first.len();
+    rayon::join(
+        || f(0, first),
+        || {
+            rest.par_chunks_mut(COPY_CHUNK)
+                .enumerate()
+                .for_each(|(i, c)| f(head + i * COPY_CHUNK, c))
+        },
+    );
+}
+
+impl CpuBackend {
+    /// Runs `f` on the worker threads when the work is large enough to share, else here.
+    fn run<R: Send>(&self, bytes: usize, f: impl FnOnce() -> R + Send) -> R {
+        if bytes < PARALLEL_MIN {
+            f()
+        } else {
+            self.install(f)
+        }
     }
 }
 
@@ -179,7 +203,7 @@ impl Backend for CpuBackend {
             name: cpu_name(),
             backend: "cpu".into(),
             device_type: "cpu".into(),
-            driver: format!("rayon + {}", isa.name()),
+            driver: format!("rayon + {}", isa.describe()),
             software: false,
             usable: true,
             reason: None,
@@ -193,7 +217,7 @@ impl Backend for CpuBackend {
             max_workgroup_invocations: 0,
             memory_bytes: host_memory_bytes(),
             threads: Some(self.num_threads()),
-            simd: Some(isa.name().into()),
+            simd: Some(isa.describe()),
             compute_capability: None,
         }
     }
@@ -233,20 +257,22 @@ impl Backend for CpuBackend {
     }
 
     fn upload(&self, dst: &mut Buffer, bytes: usize, src: &HostSource<'_>) -> Result<()> {
-        let d = &mut cpu_mut(dst)?.bytes_mut()[..bytes];
-        self.install(|| par_chunks(d, src));
+        let d = as_uninit(&mut cpu_mut(dst)?.bytes_mut()[..bytes]);
+        self.run(bytes, || par_chunks(d, src));
         Ok(())
     }
 
-    fn download(&self, src: &Buffer, dst: &mut [u8]) -> Result<()> {
+    fn download(&self, src: &Buffer, dst: &mut [MaybeUninit<u8>]) -> Result<()> {
         let s = &cpu(src)?.bytes()[..dst.len()];
-        self.install(|| par_chunks(dst, &|off, c| write_bytes(c, &s[off..off + c.len()])));
+        self.run(s.len(), || {
+            par_chunks(dst, &|off, c| write_bytes(c, &s[off..off + c.len()]))
+        });
         Ok(())
     }
 
     fn creation(&self, dst: &mut Buffer, bytes: usize, op: &CreationOp) -> Result<()> {
         let d = &mut cpu_mut(dst)?.bytes_mut()[..bytes];
-        self.install(|| match op {
+        self.run(bytes, || match op {
             CreationOp::Fill { pattern } => creation::fill(d, pattern),
             CreationOp::Ramp {
                 dtype,

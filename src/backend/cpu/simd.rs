@@ -13,7 +13,7 @@ pub enum Isa {
     Neon,
     /// x86_64 AVX2 with FMA and F16C.
     Avx2,
-    /// x86_64 AVX-512F (kernels use the AVX2 versions until AVX-512 ones exist).
+    /// x86_64 AVX-512F present (kernels use the AVX2 versions until AVX-512 ones exist).
     Avx512,
 }
 
@@ -25,6 +25,15 @@ impl Isa {
             Isa::Neon => "neon",
             Isa::Avx2 => "avx2+fma",
             Isa::Avx512 => "avx512f",
+        }
+    }
+
+    /// What `streamcore info` reports: the set the kernels run with, and a wider one the CPU
+    /// has that no kernel uses yet.
+    pub fn describe(self) -> String {
+        match self {
+            Isa::Avx512 => "avx2+fma (avx512f present, not used yet)".into(),
+            other => other.name().into(),
         }
     }
 }

@@ -11,7 +11,8 @@ use std::mem::MaybeUninit;
 use std::sync::{Arc, Mutex};
 
 use cudarc::driver::{
-    CudaContext, CudaModule, CudaSlice, CudaStream, DriverError, LaunchConfig, PushKernelArg,
+    CudaContext, CudaModule, CudaSlice, CudaStream, DriverError, LaunchConfig, PinnedHostSlice,
+    PushKernelArg,
 };
 use rayon::prelude::*;
 
@@ -131,7 +132,8 @@ pub(crate) fn open(ordinal: usize) -> Result<CudaBackend> {
     Ok(CudaBackend {
         arch: (major * 10 + minor) as u32,
         pool: Arc::new(Pool::new(memory.map_or(1 << 30, |m| m / 4))),
-        staging: Mutex::new(Vec::new()),
+        staging_up: Mutex::new(None),
+        staging_down: Mutex::new(None),
         modules: Mutex::new(HashMap::new()),
         label,
         info,
@@ -164,7 +166,10 @@ pub(crate) struct CudaBackend {
     stream: Arc<CudaStream>,
     arch: u32,
     pool: Arc<Pool<CudaSlice<u8>>>,
-    staging: Mutex<Vec<u8>>,
+    /// Page-locked staging, reused: write-combined for uploads, cached for downloads (the
+    /// host reads those back, and reading write-combined memory is very slow).
+    staging_up: Mutex<Option<PinnedHostSlice<u8>>>,
+    staging_down: Mutex<Option<PinnedHostSlice<u8>>>,
     modules: Mutex<HashMap<&'static str, Arc<CudaModule>>>,
 }
 
@@ -219,6 +224,29 @@ impl CudaBackend {
             .map_err(|e| self.driver_err("loading PTX", e))?;
         m.insert(family, module.clone());
         Ok(module)
+    }
+
+    /// The pinned staging buffer in `slot`, grown to cover `bytes` (up to STAGING_CHUNK).
+    fn pinned<'a>(
+        &self,
+        slot: &'a mut Option<PinnedHostSlice<u8>>,
+        bytes: usize,
+        write_combined: bool,
+    ) -> Result<&'a mut PinnedHostSlice<u8>> {
+        let want = bytes.clamp(1, STAGING_CHUNK).next_power_of_two();
+        if slot.as_ref().is_none_or(|p| p.len() < want) {
+            *slot = None;
+            let flags = if write_combined {
+                cudarc::driver::sys::CU_MEMHOSTALLOC_WRITECOMBINED
+            } else {
+                0
+            };
+            // SAFETY: the staging bytes are written before they are read, in both directions.
+            let p = unsafe { self.ctx.alloc_pinned_with_flags::<u8>(want, flags) }
+                .map_err(|e| self.driver_err("allocating pinned staging memory", e))?;
+            *slot = Some(p);
+        }
+        Ok(slot.as_mut().expect("just filled"))
     }
 
     fn launch_cfg(n: u64) -> LaunchConfig {
@@ -359,37 +387,52 @@ impl Backend for CudaBackend {
 
     fn upload(&self, dst: &mut Buffer, bytes: usize, src: &HostSource<'_>) -> Result<()> {
         let d = self.slice_mut(dst)?;
-        let mut staging = self.staging.lock().unwrap_or_else(|p| p.into_inner());
+        let mut guard = self.staging_up.lock().unwrap_or_else(|p| p.into_inner());
+        let staging = self.pinned(&mut guard, bytes, true)?;
         let mut off = 0;
         while off < bytes {
-            let n = (bytes - off).min(STAGING_CHUNK);
-            staging.resize(n, 0);
-            let s = super::as_uninit(&mut staging[..n]);
-            s.par_chunks_mut(HOST_CHUNK)
+            let n = (bytes - off).min(staging.len());
+            let host = staging
+                .as_mut_slice()
+                .map_err(|e| self.driver_err("pinned staging", e))?;
+            super::as_uninit(&mut host[..n])
+                .par_chunks_mut(HOST_CHUNK)
                 .enumerate()
                 .for_each(|(i, c): (usize, &mut [MaybeUninit<u8>])| src(off + i * HOST_CHUNK, c));
             let mut view = d.slice_mut(off..off + n);
             self.stream
-                .memcpy_htod(&staging[..n], &mut view)
+                .memcpy_htod(&host[..n], &mut view)
                 .map_err(|e| self.driver_err("copy to device", e))?;
-            // The pageable staging buffer is reused for the next chunk: wait for this copy.
-            self.stream
-                .synchronize()
-                .map_err(|e| self.driver_err("copy to device", e))?;
+            // The staging buffer is refilled next: wait for this chunk's copy first.
+            self.synchronize()?;
             off += n;
         }
         Ok(())
     }
 
-    fn download(&self, src: &Buffer, dst: &mut [u8]) -> Result<()> {
+    fn download(&self, src: &Buffer, dst: &mut [MaybeUninit<u8>]) -> Result<()> {
         let s = self.slice(src)?;
-        let view = s.slice(..dst.len());
-        self.stream
-            .memcpy_dtoh(&view, dst)
-            .map_err(|e| self.driver_err("copy to host", e))?;
-        self.stream
-            .synchronize()
-            .map_err(|e| self.driver_err("copy to host", e))
+        let total = dst.len();
+        let mut guard = self.staging_down.lock().unwrap_or_else(|p| p.into_inner());
+        let staging = self.pinned(&mut guard, total, false)?;
+        let mut off = 0;
+        while off < total {
+            let n = (total - off).min(staging.len());
+            let view = s.slice(off..off + n);
+            let host = staging
+                .as_mut_slice()
+                .map_err(|e| self.driver_err("pinned staging", e))?;
+            self.stream
+                .memcpy_dtoh(&view, &mut host[..n])
+                .map_err(|e| self.driver_err("copy to host", e))?;
+            self.synchronize()?;
+            dst[off..off + n]
+                .par_chunks_mut(HOST_CHUNK)
+                .zip(host[..n].par_chunks(HOST_CHUNK))
+                .for_each(|(d, h)| super::write_bytes(d, h));
+            off += n;
+        }
+        Ok(())
     }
 
     fn creation(&self, dst: &mut Buffer, bytes: usize, op: &CreationOp) -> Result<()> {

@@ -7,14 +7,16 @@ use std::sync::{Arc, Mutex};
 use rayon::prelude::*;
 
 use super::{WgpuBackend, lock};
-use crate::backend::HostSource;
 use crate::backend::pool::{MemoryStats, Pool, size_class};
+use crate::backend::{HostSource, write_bytes};
 use crate::error::{Error, Result};
 
 /// Largest staging buffer; bigger transfers go in chunks of this size.
 const STAGING_CHUNK: u64 = 64 << 20;
 /// Host-side gather/copy granularity for rayon (a multiple of every element size).
 const HOST_CHUNK: usize = 1 << 20;
+/// Uploads up to this size go through the queue's staging (see `upload_small`).
+const SMALL_UPLOAD: u64 = 1 << 20;
 /// Staging bytes kept for reuse, each direction.
 const STAGING_KEEP: u64 = 256 << 20;
 
@@ -154,6 +156,9 @@ impl Memory {
         src: &HostSource<'_>,
     ) -> Result<()> {
         be.check_health()?;
+        if bytes <= SMALL_UPLOAD {
+            return self.upload_small(be, dst, bytes, src);
+        }
         let mut off = 0u64;
         while off < bytes {
             let n = (bytes - off).min(STAGING_CHUNK);
@@ -198,12 +203,45 @@ impl Memory {
         be.check_health()
     }
 
+    /// A small upload through the queue's own staging: no submission of its own, the copy
+    /// rides on the next one (which comes before any use of the buffer), saving a round trip.
+    fn upload_small(
+        &self,
+        be: &WgpuBackend,
+        dst: &WgpuBuffer,
+        bytes: u64,
+        src: &HostSource<'_>,
+    ) -> Result<()> {
+        let size = wgpu::BufferSize::new(round4(bytes)).expect("bytes > 0");
+        let scope = be.device.push_error_scope(wgpu::ErrorFilter::Validation);
+        let view = be.queue.write_buffer_with(&dst.raw, 0, size);
+        let error = pollster::block_on(scope.pop());
+        let mut view = match (view, error) {
+            (Some(v), None) => v,
+            (_, e) => {
+                return Err(Error::Backend {
+                    device: be.label.clone(),
+                    detail: format!("staging a {bytes}-byte upload failed: {e:?}"),
+                });
+            }
+        };
+        let ptr = view.slice(..bytes as usize).as_raw_element_ptr();
+        // SAFETY: the staging view holds at least `bytes` bytes and is ours until dropped;
+        // as MaybeUninit they are only written (wgpu's write-only rule).
+        let dst = unsafe {
+            std::slice::from_raw_parts_mut(ptr.as_ptr().cast::<MaybeUninit<u8>>(), bytes as usize)
+        };
+        src(0, dst);
+        drop(view);
+        be.check_health()
+    }
+
     /// Reads `dst.len()` bytes of `src` through reused staging buffers, chunk by chunk.
     pub(crate) fn download(
         &self,
         be: &WgpuBackend,
         src: &WgpuBuffer,
-        dst: &mut [u8],
+        dst: &mut [MaybeUninit<u8>],
     ) -> Result<()> {
         be.check_health()?;
         let total = dst.len() as u64;
@@ -246,7 +284,7 @@ impl Memory {
                 let d = &mut dst[off as usize..(off + n) as usize];
                 d.par_chunks_mut(HOST_CHUNK)
                     .zip(s.par_chunks(HOST_CHUNK))
-                    .for_each(|(d, s)| d.copy_from_slice(s));
+                    .for_each(|(d, s)| write_bytes(d, s));
             }
             staging.unmap();
             if let Some(b) = self.download.put(class, staging) {

@@ -375,7 +375,7 @@ impl Backend for WgpuBackend {
         self.memory.upload(self, d, bytes as u64, src)
     }
 
-    fn download(&self, src: &Buffer, dst: &mut [u8]) -> Result<()> {
+    fn download(&self, src: &Buffer, dst: &mut [std::mem::MaybeUninit<u8>]) -> Result<()> {
         let s = self.buffer(src)?;
         self.memory.download(self, s, dst)
     }
@@ -386,6 +386,8 @@ impl Backend for WgpuBackend {
     }
 
     fn synchronize(&self) -> Result<()> {
+        // Flush writes staged by small uploads, then wait for everything.
+        self.queue.submit([]);
         self.wait(None)
     }
 
