@@ -82,6 +82,16 @@ fn transfers(c: &mut Criterion) {
         });
         g.finish();
 
+        // Into host memory the caller reuses: no fresh pages to fault in.
+        let mut out = vec![0f32; BIG];
+        let mut g = c.benchmark_group(format!("copy_to_slice/{name}"));
+        g.throughput(Throughput::Bytes((BIG * 4) as u64));
+        g.sample_size(10).measurement_time(time);
+        g.bench_function(BenchmarkId::from_parameter("64MiB"), |b| {
+            b.iter(|| on_dev.copy_to_slice(black_box(&mut out)).unwrap())
+        });
+        g.finish();
+
         let mut g = c.benchmark_group(format!("roundtrip/{name}"));
         g.throughput(Throughput::Bytes((SMALL * 4) as u64));
         g.sample_size(50).measurement_time(Duration::from_secs(2));

@@ -234,6 +234,39 @@ impl<T: Element> Array<T> {
         Ok(v)
     }
 
+    /// Copies the elements into `out` (row-major), reusing host memory the caller owns: the
+    /// fastest way back, since a new `Vec` pays for the OS zeroing its fresh pages. Waits for
+    /// queued work.
+    ///
+    /// ```
+    /// let dev = streamcore::Device::cpu();
+    /// let x = streamcore::Array::<i32>::arange(&dev, 0.0, 4.0, 1.0)?;
+    /// let mut out = [0i32; 4];
+    /// x.copy_to_slice(&mut out)?;
+    /// assert_eq!(out, [0, 1, 2, 3]);
+    /// assert!(x.copy_to_slice(&mut [0i32; 3]).is_err());
+    /// # Ok::<(), streamcore::Error>(())
+    /// ```
+    pub fn copy_to_slice(&self, out: &mut [T]) -> Result<()> {
+        if out.len() != self.len {
+            return Err(Error::shape(
+                "copy_to_slice",
+                format!(
+                    "the array has {} elements (shape {:?}); the slice has {}",
+                    self.len,
+                    self.shape,
+                    out.len()
+                ),
+            ));
+        }
+        if self.len > 0 {
+            self.device
+                .backend()
+                .download(&self.buffer, as_uninit(bytemuck::cast_slice_mut(out)))?;
+        }
+        Ok(())
+    }
+
     /// The single element of a one-element array (any rank), as NumPy's `item()`.
     pub fn item(&self) -> Result<T> {
         if self.len != 1 {

@@ -60,3 +60,8 @@ pub mod prelude {
 pub mod cuda {
     pub use crate::backend::cuda::nvrtc::{KERNELS, compile, nvrtc_available};
 }
+
+/// The README's examples, compiled and run as doctests so that they stay true.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;

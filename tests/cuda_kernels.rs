@@ -15,7 +15,11 @@ fn every_cuda_kernel_compiles_with_nvrtc() {
         eprintln!("notice: libnvrtc not found, CUDA kernels not compiled (set LD_LIBRARY_PATH)");
         return;
     }
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("cuda");
+    // STREAMCORE_SOURCE_DIR: where the sources are when the binary runs elsewhere (GPU machine).
+    let root = std::env::var_os("STREAMCORE_SOURCE_DIR")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).to_path_buf());
+    let dir = root.join("cuda");
     let mut files: Vec<_> = std::fs::read_dir(&dir)
         .expect("cuda/ exists")
         .map(|e| e.expect("readable entry").path())

@@ -215,3 +215,19 @@ fn arrays_larger_than_the_binding_limit_work() {
         assert!(back == host, "round trip of {n} u32 on {dev}");
     });
 }
+
+#[test]
+fn copy_to_slice_fills_caller_memory_and_checks_the_length() {
+    let mut r = rng();
+    on_every_device(|dev| {
+        for n in [0usize, 1, 1000, 300_001] {
+            let data = random_vec::<i32>(&mut r, n);
+            let x = Array::from_vec(dev, data.clone(), &[n]).unwrap();
+            let mut out = vec![0i32; n];
+            x.copy_to_slice(&mut out).unwrap();
+            assert_eq!(out, data, "{n} on {dev}");
+            let e = x.copy_to_slice(&mut vec![0i32; n + 1]).unwrap_err();
+            assert!(matches!(e, Error::ShapeMismatch { .. }), "{e}");
+        }
+    });
+}

@@ -21,11 +21,9 @@ pub use pool::MemoryStats;
 /// write-only mapped GPU memory, hence `MaybeUninit`: it is written, never read.
 pub(crate) type HostSource<'a> = dyn Fn(usize, &mut [MaybeUninit<u8>]) + Sync + 'a;
 
-/// Copies `src` into the write-only `dst` of the same length.
+/// Copies `src` into the write-only `dst` of the same length (streaming stores when large).
 pub(crate) fn write_bytes(dst: &mut [MaybeUninit<u8>], src: &[u8]) {
-    assert_eq!(dst.len(), src.len(), "write_bytes needs equal lengths");
-    // SAFETY: both ranges are valid for src.len() bytes and cannot overlap (&mut vs &).
-    unsafe { std::ptr::copy_nonoverlapping(src.as_ptr(), dst.as_mut_ptr().cast(), src.len()) }
+    cpu::simd::copy_bytes(dst, src)
 }
 
 /// Views initialised bytes as write-only bytes.
@@ -105,17 +103,4 @@ pub(crate) fn foreign_buffer(expected: &'static str, b: &Buffer) -> Error {
             b.backend_name()
         ),
     }
-}
-
-/// Checks a byte count against a limit, naming the device in the error.
-pub(crate) fn check_limit(what: &'static str, bytes: u64, limit: u64, device: &str) -> Result<()> {
-    if bytes > limit {
-        return Err(Error::SizeOverLimit {
-            what,
-            requested: bytes,
-            limit,
-            device: device.to_string(),
-        });
-    }
-    Ok(())
 }

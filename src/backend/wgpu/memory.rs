@@ -7,6 +7,7 @@ use std::sync::{Arc, Mutex};
 use rayon::prelude::*;
 
 use super::{WgpuBackend, lock};
+use crate::backend::cpu::PARALLEL_MIN;
 use crate::backend::pool::{MemoryStats, Pool, size_class};
 use crate::backend::{HostSource, write_bytes};
 use crate::error::{Error, Result};
@@ -107,7 +108,14 @@ impl Memory {
     }
 
     pub(crate) fn alloc(&self, be: &WgpuBackend, bytes: u64) -> Result<WgpuBuffer> {
-        crate::backend::check_limit("buffer", bytes, self.max_buffer, &be.label)?;
+        if bytes > self.max_buffer {
+            return Err(Error::SizeOverLimit {
+                what: "buffer",
+                requested: bytes,
+                limit: self.max_buffer,
+                device: be.label.clone(),
+            });
+        }
         let class = self.class(bytes);
         let raw = match self.pool.take(class) {
             Some(b) => b,
@@ -282,9 +290,15 @@ impl Memory {
                     .map_err(|e| map_failed(be, e))?;
                 let s = &view[..n as usize];
                 let d = &mut dst[off as usize..(off + n) as usize];
-                d.par_chunks_mut(HOST_CHUNK)
-                    .zip(s.par_chunks(HOST_CHUNK))
-                    .for_each(|(d, s)| write_bytes(d, s));
+                if d.len() < PARALLEL_MIN {
+                    // Small: waking worker threads would cost more, and their spinning takes
+                    // cores from a software adapter's own threads.
+                    write_bytes(d, s);
+                } else {
+                    d.par_chunks_mut(HOST_CHUNK)
+                        .zip(s.par_chunks(HOST_CHUNK))
+                        .for_each(|(d, s)| write_bytes(d, s));
+                }
             }
             staging.unmap();
             if let Some(b) = self.download.put(class, staging) {
