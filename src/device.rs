@@ -291,7 +291,7 @@ impl Device {
     }
 
     /// Opens a device by selector, the same strings as STREAMCORE_DEVICE:
-    /// `cpu`, `wgpu`, `wgpu:N`, `wgpu-software`, `cuda`, `cuda:N` or `best`.
+    /// `cpu`, `wgpu`, `wgpu:N`, `wgpu-software[:N]`, `cuda`, `cuda:N` or `best`.
     ///
     /// ```
     /// let cpu = streamcore::Device::open("cpu")?;
@@ -320,6 +320,12 @@ impl Device {
             _ => {
                 if let Some(rest) = s.strip_prefix("wgpu:") {
                     Self::wgpu_index(index(rest)?)
+                } else if let Some(rest) = s.strip_prefix("wgpu-software:") {
+                    Self::wgpu_with(&WgpuOptions {
+                        software: true,
+                        index: index(rest)?,
+                        ..Default::default()
+                    })
                 } else if let Some(rest) = s.strip_prefix("cuda:") {
                     Self::cuda(index(rest)?)
                 } else {

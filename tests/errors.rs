@@ -116,7 +116,7 @@ fn cuda_absent_is_backend_unavailable() {
 
 #[test]
 fn bad_device_selectors_are_invalid_arguments() {
-    for sel in ["tpu", "wgpu:x", "cuda:-1", ""] {
+    for sel in ["tpu", "wgpu:x", "cuda:-1", "wgpu-software:z", ""] {
         let e = Device::open(sel).unwrap_err();
         assert!(matches!(e, Error::InvalidArgument { .. }), "{sel:?}: {e}");
     }

@@ -52,6 +52,16 @@ pub(crate) struct Memory {
     max_buffer: u64,
 }
 
+/// wgpu's write-only view of mapped memory as bytes to fill. Sound because the bytes are only
+/// written, never read (the rule `WriteOnly` exists for: mapped memory may be write-combined),
+/// and `MaybeUninit` makes no claim that they hold anything yet.
+fn write_only(mut view: wgpu::WriteOnly<'_, [u8]>) -> &mut [MaybeUninit<u8>] {
+    let len = view.len();
+    let ptr = view.as_raw_element_ptr();
+    // SAFETY: the view covers `len` bytes, exclusively borrowed for the returned lifetime.
+    unsafe { std::slice::from_raw_parts_mut(ptr.as_ptr().cast::<MaybeUninit<u8>>(), len) }
+}
+
 fn map_failed(be: &WgpuBackend, e: impl std::fmt::Display) -> Error {
     Error::Backend {
         device: be.label.clone(),
@@ -179,16 +189,8 @@ impl Memory {
                     .get_mapped_range_mut()
                     .map_err(|e| map_failed(be, e))?;
                 let base = off as usize;
-                let ptr = view.slice(..n as usize).as_raw_element_ptr();
-                // SAFETY: the mapped range holds n bytes, exclusively ours while `view` lives;
-                // as MaybeUninit they are only written, never read (wgpu's write-only rule).
-                let dst = unsafe {
-                    std::slice::from_raw_parts_mut(
-                        ptr.as_ptr().cast::<MaybeUninit<u8>>(),
-                        n as usize,
-                    )
-                };
-                dst.par_chunks_mut(HOST_CHUNK)
+                write_only(view.slice(..n as usize))
+                    .par_chunks_mut(HOST_CHUNK)
                     .enumerate()
                     .for_each(|(i, c)| src(base + i * HOST_CHUNK, c));
             }
@@ -220,7 +222,9 @@ impl Memory {
         bytes: u64,
         src: &HostSource<'_>,
     ) -> Result<()> {
-        let size = wgpu::BufferSize::new(round4(bytes)).expect("bytes > 0");
+        let Some(size) = wgpu::BufferSize::new(round4(bytes)) else {
+            return Ok(()); // nothing to write
+        };
         let scope = be.device.push_error_scope(wgpu::ErrorFilter::Validation);
         let view = be.queue.write_buffer_with(&dst.raw, 0, size);
         let error = pollster::block_on(scope.pop());
@@ -233,13 +237,7 @@ impl Memory {
                 });
             }
         };
-        let ptr = view.slice(..bytes as usize).as_raw_element_ptr();
-        // SAFETY: the staging view holds at least `bytes` bytes and is ours until dropped;
-        // as MaybeUninit they are only written (wgpu's write-only rule).
-        let dst = unsafe {
-            std::slice::from_raw_parts_mut(ptr.as_ptr().cast::<MaybeUninit<u8>>(), bytes as usize)
-        };
-        src(0, dst);
+        src(0, write_only(view.slice(..bytes as usize)));
         drop(view);
         be.check_health()
     }
