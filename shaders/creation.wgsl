@@ -1,6 +1,6 @@
 // creation: fill a buffer with a repeating pattern, and linear ramps (arange, linspace).
-// Specialised by src/backend/wgpu/creation.rs: {{ENABLE}} (extensions), {{ELEM}} (the
-// storage type), {{CALC}} (the type a ramp is computed in) and {{STORE}} (CALC -> ELEM).
+// Specialised by src/backend/wgpu/creation.rs: ENABLE (extensions), ELEM (the
+// storage type), CALC (the type a ramp is computed in) and STORE (CALC -> ELEM).
 // Each `// @kernel NAME` section is compiled on its own, after the lines above the first one.
 // Every kernel covers one chunk of at most the device's binding size: `count` items, the
 // first of which is item `first` of the whole array.

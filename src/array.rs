@@ -112,6 +112,25 @@ impl<T: Element> Array<T> {
         Ok(Self::wrap(device, buf, shape, len))
     }
 
+    /// Runs an elementwise op over `inputs` (all on this array's device) into a new array.
+    pub(crate) fn run_elementwise(
+        &self,
+        shape: &[usize],
+        op: crate::backend::ElementwiseOp,
+        inputs: &[&Array<T>],
+        layout: &crate::backend::Layout,
+    ) -> Result<Array<T>> {
+        let device = &self.device;
+        let (mut buf, len) = Self::alloc(device, shape, "elementwise")?;
+        if len > 0 {
+            let bufs: Vec<&Buffer> = inputs.iter().map(|a| &*a.buffer).collect();
+            device
+                .backend()
+                .elementwise(op, T::DTYPE, &bufs, &mut buf, layout)?;
+        }
+        Ok(Self::wrap(device, buf, shape, len))
+    }
+
     /// Copies any ndarray (owned or view, any layout: strided, transposed, negative steps)
     /// to `device`.
     pub fn from_ndarray<S, D>(device: &Device, host: &ArrayBase<S, D>) -> Result<Self>

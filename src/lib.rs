@@ -31,7 +31,7 @@ pub mod device;
 pub mod element;
 pub mod error;
 mod host;
-mod ops;
+pub mod ops;
 
 pub use array::{Array, NdarrayExt};
 pub use backend::MemoryStats;
@@ -41,6 +41,7 @@ pub use element::{DType, Element};
 pub use error::{Error, Result};
 pub use half::f16;
 pub use num_complex::Complex;
+pub use ops::elementwise::{BinaryOp, UnaryOp};
 
 /// `Complex<f32>`.
 pub type Complex32 = Complex<f32>;

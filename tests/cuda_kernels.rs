@@ -48,6 +48,52 @@ fn every_cuda_kernel_compiles_with_nvrtc() {
     }
 }
 
+/// Every op x dtype the launcher can ask for exists in the PTX, as `OP_DTYPE`.
+#[test]
+fn every_elementwise_kernel_the_launcher_names_exists() {
+    if !streamcore::cuda::nvrtc_available() {
+        return;
+    }
+    use streamcore::{BinaryOp, DType, UnaryOp};
+    let src = streamcore::cuda::KERNELS
+        .iter()
+        .find(|(n, _)| *n == "elementwise")
+        .expect("elementwise family listed")
+        .1;
+    let ptx = streamcore::cuda::compile("elementwise", src, 90).unwrap();
+    let suffix = |d: DType| match d {
+        DType::F16 => "f16",
+        DType::F32 => "f32",
+        DType::F64 => "f64",
+        DType::I32 => "i32",
+        DType::U32 => "u32",
+        DType::C32 => "c32",
+        DType::C64 => "c64",
+    };
+    let mut names = Vec::new();
+    for d in DType::ALL {
+        names.extend(
+            BinaryOp::ALL
+                .iter()
+                .filter(|o| o.supports(d))
+                .map(|o| format!("{}_{}", o.name(), suffix(d))),
+        );
+        names.extend(
+            UnaryOp::ALL
+                .iter()
+                .filter(|o| o.supports(d))
+                .map(|o| format!("{}_{}", o.name(), suffix(d))),
+        );
+    }
+    for n in &names {
+        assert!(
+            ptx.contains(&format!(".entry {n}(")),
+            "kernel {n} missing from cuda/elementwise.cu"
+        );
+    }
+    eprintln!("{} elementwise kernels present", names.len());
+}
+
 #[test]
 fn a_broken_kernel_reports_the_compiler_log() {
     if !streamcore::cuda::nvrtc_available() {

@@ -48,6 +48,26 @@ pub(crate) enum CreationOp {
     },
 }
 
+/// One operation of the `elementwise` family (src/ops/elementwise.rs, shaders/elementwise.wgsl,
+/// cuda/elementwise.cu, backend/cpu/elementwise.rs).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub(crate) enum ElementwiseOp {
+    Unary(crate::ops::elementwise::UnaryOp),
+    Binary(crate::ops::elementwise::BinaryOp),
+}
+
+/// How an elementwise call indexes its operands: output element `g` (row-major over `shape`)
+/// reads input `k` at `sum(index_d(g) * strides[k][d])`. Adjacent axes are already merged.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct Layout {
+    pub(crate) shape: Vec<usize>,
+    pub(crate) strides: Vec<Vec<usize>>,
+    /// Input `k` has the output's shape, so it is read at `g` itself.
+    pub(crate) contiguous: Vec<bool>,
+    /// Output element count.
+    pub(crate) len: usize,
+}
+
 /// What every backend implements. Buffers are created uninitialised by `alloc` and written
 /// once by `upload` or `creation` before an [`Array`](crate::Array) shares them.
 pub(crate) trait Backend: Send + Sync {
@@ -64,6 +84,15 @@ pub(crate) trait Backend: Send + Sync {
     fn download(&self, src: &Buffer, dst: &mut [MaybeUninit<u8>]) -> Result<()>;
     /// Runs one `creation` op over `dst` (queued; does not wait).
     fn creation(&self, dst: &mut Buffer, bytes: usize, op: &CreationOp) -> Result<()>;
+    /// Runs an elementwise op of `dtype` over `inputs` into `out` (`layout.len` elements).
+    fn elementwise(
+        &self,
+        op: ElementwiseOp,
+        dtype: DType,
+        inputs: &[&Buffer],
+        out: &mut Buffer,
+        layout: &Layout,
+    ) -> Result<()>;
     /// Waits until every queued operation has finished.
     fn synchronize(&self) -> Result<()>;
     /// The buffer pool's accounting.

@@ -2,3 +2,4 @@
 //! device's backend. One file per op family, named as in shaders/ and cuda/.
 
 pub(crate) mod creation;
+pub mod elementwise;

@@ -2,9 +2,10 @@
 //! thread-count knob (STREAMCORE_NUM_THREADS), run-time-dispatched SIMD kernels.
 
 pub(crate) mod creation;
+pub(crate) mod elementwise;
 pub mod simd;
 
-use std::alloc::Layout;
+use std::alloc::Layout as AllocLayout;
 use std::mem::MaybeUninit;
 use std::ptr::NonNull;
 use std::sync::Arc;
@@ -13,7 +14,8 @@ use rayon::prelude::*;
 
 use super::pool::{Pool, size_class};
 use super::{
-    Backend, Buffer, CreationOp, HostSource, MemoryStats, as_uninit, foreign_buffer, write_bytes,
+    Backend, Buffer, CreationOp, ElementwiseOp, HostSource, Layout, MemoryStats, as_uninit,
+    foreign_buffer, write_bytes,
 };
 use crate::device::{DeviceInfo, DeviceKind};
 use crate::element::DType;
@@ -41,7 +43,7 @@ unsafe impl Sync for HostAlloc {}
 
 impl HostAlloc {
     fn new(cap: usize) -> Option<Self> {
-        let layout = Layout::from_size_align(cap, ALIGN).ok()?;
+        let layout = AllocLayout::from_size_align(cap, ALIGN).ok()?;
         // SAFETY: cap >= 256 (a size class), so the layout is not zero-sized.
         let ptr = unsafe { std::alloc::alloc(layout) };
         let ptr = NonNull::new(ptr)?;
@@ -57,7 +59,7 @@ impl Drop for HostAlloc {
         unsafe {
             std::alloc::dealloc(
                 self.ptr.as_ptr(),
-                Layout::from_size_align_unchecked(self.cap, ALIGN),
+                AllocLayout::from_size_align_unchecked(self.cap, ALIGN),
             )
         }
     }
@@ -282,6 +284,24 @@ impl Backend for CpuBackend {
                 ..
             } => creation::ramp(d, *dtype, *start, *step, *last),
         });
+        Ok(())
+    }
+
+    fn elementwise(
+        &self,
+        op: ElementwiseOp,
+        dtype: DType,
+        inputs: &[&Buffer],
+        out: &mut Buffer,
+        layout: &Layout,
+    ) -> Result<()> {
+        let ins: Vec<&[u8]> = inputs
+            .iter()
+            .map(|b| cpu(b).map(CpuBuffer::bytes))
+            .collect::<Result<_>>()?;
+        let bytes = layout.len * dtype.size();
+        let o = &mut cpu_mut(out)?.bytes_mut()[..bytes];
+        self.run(bytes, || elementwise::run(op, dtype, &ins, o, layout));
         Ok(())
     }
 

@@ -17,7 +17,9 @@ use cudarc::driver::{
 use rayon::prelude::*;
 
 use super::pool::{Pool, size_class};
-use super::{Backend, Buffer, CreationOp, HostSource, MemoryStats, foreign_buffer};
+use super::{
+    Backend, Buffer, CreationOp, ElementwiseOp, HostSource, Layout, MemoryStats, foreign_buffer,
+};
 use crate::device::{DeviceInfo, DeviceKind};
 use crate::element::DType;
 use crate::error::{Error, Result};
@@ -141,6 +143,20 @@ pub(crate) fn open(ordinal: usize) -> Result<CudaBackend> {
         ctx,
     })
 }
+
+/// The index layout passed to cuda/elementwise.cu by value (`struct Layout` there).
+#[repr(C)]
+#[derive(Clone, Copy)]
+struct KernelLayout {
+    rank: u32,
+    contiguous: u32,
+    shape: [u64; 8],
+    stride0: [u64; 8],
+    stride1: [u64; 8],
+}
+
+// SAFETY: plain #[repr(C)] data that matches the kernel's struct field for field.
+unsafe impl cudarc::driver::DeviceRepr for KernelLayout {}
 
 /// A device allocation; returns to the pool when dropped.
 pub(crate) struct CudaBuffer {
@@ -447,6 +463,70 @@ impl Backend for CudaBackend {
                 last,
             } => self.ramp(d, *dtype, *len as u64, *start, *step, *last),
         }
+    }
+
+    fn elementwise(
+        &self,
+        op: ElementwiseOp,
+        dtype: DType,
+        inputs: &[&Buffer],
+        out: &mut Buffer,
+        layout: &Layout,
+    ) -> Result<()> {
+        let ins: Vec<&CudaSlice<u8>> = inputs
+            .iter()
+            .map(|b| self.slice(b))
+            .collect::<Result<_>>()?;
+        let o = self.slice_mut(out)?;
+        let (op_name, binary) = match op {
+            ElementwiseOp::Binary(b) => (b.name(), true),
+            ElementwiseOp::Unary(u) => (u.name(), false),
+        };
+        let suffix = match dtype {
+            DType::F16 => "f16",
+            DType::F32 => "f32",
+            DType::F64 => "f64",
+            DType::I32 => "i32",
+            DType::U32 => "u32",
+            DType::C32 => "c32",
+            DType::C64 => "c64",
+        };
+        let name = format!("{op_name}_{suffix}");
+        let f = self
+            .module("elementwise")?
+            .load_function(&name)
+            .map_err(|e| self.driver_err(&name, e))?;
+        let mut l = KernelLayout {
+            rank: layout.shape.len() as u32,
+            contiguous: layout
+                .contiguous
+                .iter()
+                .enumerate()
+                .map(|(k, &c)| (c as u32) << k)
+                .sum(),
+            shape: [1; 8],
+            stride0: [0; 8],
+            stride1: [0; 8],
+        };
+        for (d, &n) in layout.shape.iter().enumerate() {
+            l.shape[d] = n as u64;
+            l.stride0[d] = layout.strides[0][d] as u64;
+            if binary {
+                l.stride1[d] = layout.strides[1][d] as u64;
+            }
+        }
+        let n = layout.len as u64;
+        let mut b = self.stream.launch_builder(&f);
+        b.arg(o).arg(ins[0]);
+        if binary {
+            b.arg(ins[1]);
+        }
+        b.arg(&n).arg(&l);
+        // SAFETY: the kernel reads each input only at offsets inside its shape (the layout
+        // comes from the inputs' shapes) and writes n elements of the output buffer.
+        unsafe { b.launch(Self::launch_cfg(n)) }
+            .map(drop)
+            .map_err(|e| self.driver_err(&name, e))
     }
 
     fn synchronize(&self) -> Result<()> {

@@ -8,7 +8,10 @@ use std::sync::{Mutex, OnceLock};
 use crate::error::{Error, Result};
 
 /// Every kernel file in cuda/, by op family name (tests check that none is missing).
-pub const KERNELS: &[(&str, &str)] = &[("creation", include_str!("../../../cuda/creation.cu"))];
+pub const KERNELS: &[(&str, &str)] = &[
+    ("creation", include_str!("../../../cuda/creation.cu")),
+    ("elementwise", include_str!("../../../cuda/elementwise.cu")),
+];
 
 /// The source of op family `family`.
 pub(crate) fn source(family: &str) -> Result<&'static str> {

@@ -12,8 +12,8 @@ pub(crate) const WORKGROUP: u64 = 256;
 
 /// A compiled compute pipeline with its bind group layout.
 pub(crate) struct Kernel {
-    pipeline: wgpu::ComputePipeline,
-    layout: wgpu::BindGroupLayout,
+    pub(crate) pipeline: wgpu::ComputePipeline,
+    pub(crate) layout: wgpu::BindGroupLayout,
 }
 
 /// Compiled pipelines by specialisation key (family, entry point, dtype).

@@ -2,12 +2,15 @@
 //! limits and features, and the [`Backend`] implementation over WGSL kernels.
 
 mod creation;
+mod elementwise;
 mod kernel;
 mod memory;
 
 use std::sync::{Arc, Mutex, OnceLock};
 
-use super::{Backend, Buffer, CreationOp, HostSource, MemoryStats, foreign_buffer};
+use super::{
+    Backend, Buffer, CreationOp, ElementwiseOp, HostSource, Layout, MemoryStats, foreign_buffer,
+};
 use crate::device::{DeviceInfo, DeviceKind, WgpuOptions};
 use crate::element::DType;
 use crate::error::{Error, Result};
@@ -16,6 +19,7 @@ pub(crate) use memory::WgpuBuffer;
 /// Features requested whenever the adapter has them (f64/f16 as the options say).
 fn wanted_features(opts: &WgpuOptions) -> wgpu::Features {
     let mut f = wgpu::Features::SUBGROUP
+        | wgpu::Features::SHADER_INT64
         | wgpu::Features::TIMESTAMP_QUERY
         | wgpu::Features::TIMESTAMP_QUERY_INSIDE_ENCODERS
         | wgpu::Features::TIMESTAMP_QUERY_INSIDE_PASSES;
@@ -383,6 +387,22 @@ impl Backend for WgpuBackend {
     fn creation(&self, dst: &mut Buffer, bytes: usize, op: &CreationOp) -> Result<()> {
         let d = self.buffer(dst)?;
         creation::run(self, d, bytes as u64, op)
+    }
+
+    fn elementwise(
+        &self,
+        op: ElementwiseOp,
+        dtype: DType,
+        inputs: &[&Buffer],
+        out: &mut Buffer,
+        layout: &Layout,
+    ) -> Result<()> {
+        let ins: Vec<&WgpuBuffer> = inputs
+            .iter()
+            .map(|b| self.buffer(b))
+            .collect::<Result<_>>()?;
+        let o = self.buffer(out)?;
+        elementwise::run(self, op, dtype, &ins, o, layout)
     }
 
     fn synchronize(&self) -> Result<()> {

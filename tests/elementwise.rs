@@ -1,0 +1,407 @@
+//! Elementwise ops on every device and dtype against a host reference computed in f64 (i64
+//! for integers), over every broadcasting pattern, including sizes that cross chunk boundaries.
+//! Tolerances, in one place (`tolerance`), follow what each op promises: IEEE-exact add, sub
+//! and mul; WGSL's 2.5-ulp division; its 2^-11 absolute sine and cosine; and so on.
+
+mod common;
+
+use common::{Random, on_every_device, random_vec, rng};
+use rand::Rng;
+use streamcore::prelude::*;
+use streamcore::{BinaryOp, UnaryOp};
+
+const PATTERNS: &[(&[usize], &[usize])] = &[
+    (&[4, 5], &[4, 5]),
+    (&[4, 5], &[5]),
+    (&[4, 1], &[1, 5]),
+    (&[], &[3, 4]),
+    (&[3, 4], &[]),
+    (&[2, 1, 3], &[4, 1]),
+    (&[0, 3], &[3]),
+    (&[1], &[1]),
+    (&[7, 1, 5], &[7, 6, 1]),
+    (&[300_001], &[300_001]),
+];
+
+/// One ULP at 1.0 of the type a dtype is computed in (f16 is computed in f32, then rounded
+/// once more: see `tolerance`). The WGSL spec states its accuracy in these units.
+fn eps(d: DType) -> f64 {
+    match d {
+        DType::F16 | DType::F32 | DType::C32 => 2f64.powi(-23),
+        _ => 2f64.powi(-52),
+    }
+}
+
+/// Allowed |got - reference| for one element: `scale` is the magnitude the op's error is
+/// relative to.
+fn tolerance(op: &str, d: DType, x: f64, scale: f64) -> f64 {
+    let e = eps(d);
+    let rel = match op {
+        // Complex products: two multiplications and a sum, three roundings.
+        "mul" | "square" if d.is_complex() => 3.0,
+        // Complex division by the textbook formula: a few roundings in numerator and |y|^2.
+        "div" if d.is_complex() => 8.0,
+        "add" | "sub" | "mul" | "neg" | "abs" | "square" | "minimum" | "maximum" => 1.0,
+        "div" | "sqrt" => 3.0,
+        "exp" => 3.0 + 2.0 * x.abs(),
+        "log" | "tanh" => 4.0,
+        _ => 4.0,
+    } * e
+        * scale;
+    let abs = match (op, d) {
+        // WGSL: sin and cos within 2^-11 absolute on [-pi, pi]; log 2^-21 near 1.
+        ("sin" | "cos", DType::F32 | DType::F16) => 2f64.powi(-11),
+        ("log", DType::F32 | DType::F16) => 2f64.powi(-21),
+        ("tanh", DType::F32 | DType::F16) => 2f64.powi(-20),
+        _ => 0.0,
+    };
+    // f16 results are rounded once more, from f32: near a rounding boundary that can land one
+    // f16 ulp (2^-10 relative) away from the exactly rounded reference.
+    let f16_round = if d == DType::F16 {
+        2f64.powi(-10) * scale
+    } else {
+        0.0
+    };
+    rel + abs + f16_round
+}
+
+fn ref_binary(op: BinaryOp, d: DType, x: (f64, f64), y: (f64, f64)) -> (f64, f64) {
+    if !d.is_float() {
+        let (a, b) = (x.0 as i64, y.0 as i64);
+        let r: i64 = match op {
+            BinaryOp::Add => a.wrapping_add(b),
+            BinaryOp::Sub => a.wrapping_sub(b),
+            BinaryOp::Mul => a.wrapping_mul(b),
+            BinaryOp::Div if b == 0 => 0,
+            BinaryOp::Div if d == DType::I32 => (a as i32).wrapping_div(b as i32) as i64,
+            BinaryOp::Div => ((a as u32) / (b as u32)) as i64,
+            BinaryOp::Minimum => a.min(b),
+            BinaryOp::Maximum => a.max(b),
+        };
+        let wrapped = if d == DType::I32 {
+            r as i32 as f64
+        } else {
+            r as u32 as f64
+        };
+        return (wrapped, 0.0);
+    }
+    let nan = x.0.is_nan() || y.0.is_nan();
+    match op {
+        BinaryOp::Add => (x.0 + y.0, x.1 + y.1),
+        BinaryOp::Sub => (x.0 - y.0, x.1 - y.1),
+        BinaryOp::Mul => (x.0 * y.0 - x.1 * y.1, x.0 * y.1 + x.1 * y.0),
+        BinaryOp::Div if d.is_complex() => {
+            let m = y.0 * y.0 + y.1 * y.1;
+            ((x.0 * y.0 + x.1 * y.1) / m, (x.1 * y.0 - x.0 * y.1) / m)
+        }
+        BinaryOp::Div => (x.0 / y.0, 0.0),
+        BinaryOp::Minimum if nan => (f64::NAN, 0.0),
+        BinaryOp::Maximum if nan => (f64::NAN, 0.0),
+        BinaryOp::Minimum => (x.0.min(y.0), 0.0),
+        BinaryOp::Maximum => (x.0.max(y.0), 0.0),
+    }
+}
+
+fn ref_unary(op: UnaryOp, d: DType, x: (f64, f64)) -> (f64, f64) {
+    if !d.is_float() {
+        let a = x.0 as i64;
+        let r = match op {
+            UnaryOp::Neg => a.wrapping_neg(),
+            UnaryOp::Abs => a.abs(),
+            UnaryOp::Square => a.wrapping_mul(a),
+            _ => unreachable!("float-only op on {d}"),
+        };
+        let wrapped = if d == DType::I32 {
+            r as i32 as f64
+        } else {
+            r as u32 as f64
+        };
+        return (wrapped, 0.0);
+    }
+    match op {
+        UnaryOp::Neg => (-x.0, -x.1),
+        UnaryOp::Abs => (x.0.abs(), 0.0),
+        UnaryOp::Square => (x.0 * x.0 - x.1 * x.1, 2.0 * x.0 * x.1),
+        UnaryOp::Sqrt => (x.0.sqrt(), 0.0),
+        UnaryOp::Exp => (x.0.exp(), 0.0),
+        UnaryOp::Log => (x.0.ln(), 0.0),
+        UnaryOp::Sin => (x.0.sin(), 0.0),
+        UnaryOp::Cos => (x.0.cos(), 0.0),
+        UnaryOp::Tanh => (x.0.tanh(), 0.0),
+    }
+}
+
+/// A real float reference rounded to the dtype, so that overflow to infinity matches.
+fn round_to<T: Element>(v: (f64, f64)) -> (f64, f64) {
+    if T::DTYPE.is_float() && !T::DTYPE.is_complex() {
+        (T::from_f64(v.0).to_f64(), v.1)
+    } else {
+        v
+    }
+}
+
+fn close(got: (f64, f64), want: (f64, f64), tol: f64) -> bool {
+    if want.0.is_nan() {
+        return got.0.is_nan();
+    }
+    if !d_finite(want) {
+        return got == want;
+    }
+    (got.0 - want.0).abs() + (got.1 - want.1).abs() <= tol
+}
+
+fn d_finite(v: (f64, f64)) -> bool {
+    v.0.is_finite() && v.1.is_finite()
+}
+
+/// Host reference of a broadcast binary op: NumPy's own rules through ndarray's broadcasting.
+fn check_binary<T: Random>(dev: &Device, op: BinaryOp, r: &mut rand::rngs::StdRng) {
+    let d = T::DTYPE;
+    for (sa, sb) in PATTERNS {
+        let (na, nb) = (sa.iter().product(), sb.iter().product());
+        let mut va = random_vec::<T>(r, na);
+        let vb = random_vec::<T>(r, nb);
+        if op == BinaryOp::Div && d.is_float() {
+            // Keep quotients representable in f16.
+            for v in va.iter_mut() {
+                *v = T::from_f64(v.to_f64().clamp(-60.0, 60.0));
+            }
+        }
+        let a = Array::from_vec(dev, va.clone(), sa).unwrap();
+        let b = Array::from_vec(dev, vb.clone(), sb).unwrap();
+        let got = a.binary_op(&b, op).unwrap();
+        let ha = ndarray::ArrayD::from_shape_vec(ndarray::IxDyn(sa), va).unwrap();
+        let hb = ndarray::ArrayD::from_shape_vec(ndarray::IxDyn(sb), vb).unwrap();
+        let shape = got.shape().to_vec();
+        let (ba, bb) = (
+            ha.broadcast(shape.clone()).unwrap(),
+            hb.broadcast(shape.clone()).unwrap(),
+        );
+        let host = got.to_vec().unwrap();
+        for ((g, x), y) in host.iter().zip(ba.iter()).zip(bb.iter()) {
+            let (xv, yv) = (x.to_c64(), y.to_c64());
+            let want = round_to::<T>(ref_binary(op, d, xv, yv));
+            let scale = match op {
+                BinaryOp::Mul | BinaryOp::Div => {
+                    want.0.abs()
+                        + want.1.abs()
+                        + (xv.0.abs() + xv.1.abs()) * (yv.0.abs() + yv.1.abs())
+                }
+                _ => xv.0.abs() + xv.1.abs() + yv.0.abs() + yv.1.abs(),
+            };
+            let tol = if d.is_float() {
+                tolerance(op.name(), d, xv.0, scale)
+            } else {
+                0.0
+            };
+            assert!(
+                close(g.to_c64(), want, tol),
+                "{} {d} {sa:?} vs {sb:?} on {dev}: {x:?} op {y:?} = {g:?}, expected {want:?} (tolerance {tol:e})",
+                op.name()
+            );
+        }
+    }
+}
+
+fn check_unary<T: Random>(dev: &Device, op: UnaryOp, r: &mut rand::rngs::StdRng) {
+    let d = T::DTYPE;
+    for n in [0usize, 1, 257, 70_001] {
+        let v: Vec<T> = (0..n)
+            .map(|_| {
+                let x = T::random(r);
+                match op {
+                    UnaryOp::Sqrt | UnaryOp::Log => T::from_f64(x.to_f64().abs() + 1e-3),
+                    UnaryOp::Exp => T::from_f64(r.random_range(-10.0..10.0)),
+                    UnaryOp::Sin | UnaryOp::Cos => {
+                        T::from_f64(r.random_range(-std::f64::consts::PI..std::f64::consts::PI))
+                    }
+                    UnaryOp::Tanh => T::from_f64(r.random_range(-5.0..5.0)),
+                    _ => x,
+                }
+            })
+            .collect();
+        let x = Array::from_vec(dev, v.clone(), &[n]).unwrap();
+        let got = match x.unary_op(op) {
+            Ok(g) => g.to_vec().unwrap(),
+            Err(Error::DtypeUnsupported { reason, .. })
+                if d.needs_f64() && dev.kind() == DeviceKind::Wgpu =>
+            {
+                assert!(reason.contains("f64"), "{reason}");
+                return;
+            }
+            Err(e) => panic!("{} {d} on {dev}: {e}", op.name()),
+        };
+        for (g, x) in got.iter().zip(&v) {
+            let xv = x.to_c64();
+            let want = round_to::<T>(ref_unary(op, d, xv));
+            // Complex squares cancel in the real part: their error scales with |x|^2.
+            let scale = if op == UnaryOp::Square {
+                (xv.0.abs() + xv.1.abs()).powi(2)
+            } else {
+                want.0.abs() + want.1.abs()
+            };
+            let tol = if d.is_float() {
+                tolerance(op.name(), d, xv.0, scale.max(f64::MIN_POSITIVE))
+            } else {
+                0.0
+            };
+            assert!(
+                close(g.to_c64(), want, tol),
+                "{} {d} on {dev}: f({x:?}) = {g:?}, expected {want:?} (tolerance {tol:e})",
+                op.name()
+            );
+        }
+    }
+}
+
+fn all_ops<T: Random>(dev: &Device, r: &mut rand::rngs::StdRng) {
+    let d = T::DTYPE;
+    if !dev.supports(d) {
+        return;
+    }
+    for op in BinaryOp::ALL {
+        if op.supports(d) {
+            check_binary::<T>(dev, op, r);
+        } else {
+            let x = Array::<T>::zeros(dev, &[2]).unwrap();
+            let e = x.binary_op(&x, op).unwrap_err();
+            assert!(matches!(e, Error::DtypeUnsupported { .. }), "{e}");
+        }
+    }
+    for op in UnaryOp::ALL {
+        if op.supports(d) {
+            check_unary::<T>(dev, op, r);
+        } else {
+            let e = Array::<T>::zeros(dev, &[2])
+                .unwrap()
+                .unary_op(op)
+                .unwrap_err();
+            assert!(
+                matches!(e, Error::DtypeUnsupported { .. }),
+                "{} {d}: {e}",
+                op.name()
+            );
+        }
+    }
+}
+
+#[test]
+fn every_op_dtype_and_broadcast_matches_the_reference() {
+    let mut r = rng();
+    on_every_device(|dev| {
+        for_each_dtype!(T => { all_ops::<T>(dev, &mut r); });
+    });
+}
+
+#[test]
+fn nan_and_infinity_propagate() {
+    on_every_device(|dev| {
+        let a = Array::from_vec(dev, vec![f32::NAN, 1.0, f32::INFINITY, -0.0], &[4]).unwrap();
+        let b = Array::from_vec(dev, vec![2.0f32, f32::NAN, 1.0, 0.0], &[4]).unwrap();
+        let mn = a.minimum(&b).unwrap().to_vec().unwrap();
+        let mx = a.maximum(&b).unwrap().to_vec().unwrap();
+        assert!(
+            mn[0].is_nan() && mn[1].is_nan() && mx[0].is_nan() && mx[1].is_nan(),
+            "{mn:?} {mx:?}"
+        );
+        assert_eq!((mn[2], mx[2]), (1.0, f32::INFINITY));
+        let s = a.add(&b).unwrap().to_vec().unwrap();
+        assert!(s[0].is_nan() && s[1].is_nan() && s[2] == f32::INFINITY);
+        let q = (&b / 0.0).unwrap().to_vec().unwrap();
+        assert_eq!(q[0], f32::INFINITY);
+        if dev.supports(DType::F64) {
+            let a = Array::from_vec(dev, vec![f64::NAN, 1.0, 3.0], &[3]).unwrap();
+            let b = Array::from_vec(dev, vec![2.0f64, f64::NAN, 1.0], &[3]).unwrap();
+            let mn = a.minimum(&b).unwrap().to_vec().unwrap();
+            let mx = a.maximum(&b).unwrap().to_vec().unwrap();
+            assert!(
+                mn[0].is_nan() && mn[1].is_nan() && mx[0].is_nan() && mx[1].is_nan(),
+                "f64 {mn:?} {mx:?}"
+            );
+            assert_eq!((mn[2], mx[2]), (1.0, 3.0));
+        }
+    });
+}
+
+#[test]
+fn integers_wrap_and_divide_by_zero_to_zero() {
+    on_every_device(|dev| {
+        let a = Array::from_vec(dev, vec![i32::MAX, i32::MIN, 7, -7], &[4]).unwrap();
+        let one = Array::from_vec(dev, vec![1i32, -1, 0, 2], &[4]).unwrap();
+        assert_eq!(
+            a.add(&one).unwrap().to_vec().unwrap(),
+            vec![i32::MIN, i32::MAX, 7, -5]
+        );
+        assert_eq!(
+            a.div(&one).unwrap().to_vec().unwrap(),
+            vec![i32::MAX, i32::MIN, 0, -3]
+        );
+        assert_eq!(
+            a.neg().unwrap().to_vec().unwrap(),
+            vec![-i32::MAX, i32::MIN, -7, 7]
+        );
+        let u = Array::from_vec(dev, vec![0u32, 5], &[2]).unwrap();
+        assert_eq!((&u - 1u32).unwrap().to_vec().unwrap(), vec![u32::MAX, 4]);
+    });
+}
+
+#[test]
+fn operators_and_scalars_follow_the_design_example() {
+    on_every_device(|dev| {
+        let x = Array::<f32>::linspace(dev, 0.0, 1.0, 5).unwrap();
+        let y = (&x * 2.0).unwrap().sin().unwrap();
+        let want: Vec<f32> = [0.0f32, 0.5, 1.0, 1.5, 2.0]
+            .iter()
+            .map(|v| v.sin())
+            .collect();
+        for (g, w) in y.to_vec().unwrap().iter().zip(&want) {
+            assert!((g - w).abs() < 1e-3, "{g} vs {w} on {dev}");
+        }
+        let z = (&(&x + &x).unwrap() - 1.0).unwrap();
+        assert_eq!(z.to_vec().unwrap(), vec![-1.0, -0.5, 0.0, 0.5, 1.0]);
+        assert_eq!((-&x).unwrap().to_vec().unwrap()[4], -1.0);
+    });
+}
+
+#[test]
+fn bad_operands_are_typed_errors() {
+    on_every_device(|dev| {
+        let a = Array::<f32>::zeros(dev, &[3, 4]).unwrap();
+        let b = Array::<f32>::zeros(dev, &[5]).unwrap();
+        let e = a.add(&b).unwrap_err();
+        assert!(
+            matches!(e, Error::ShapeMismatch { .. }) && e.to_string().contains("[3, 4]"),
+            "{e}"
+        );
+        let i = Array::<i32>::ones(dev, &[2]).unwrap();
+        assert!(matches!(
+            i.sqrt().unwrap_err(),
+            Error::DtypeUnsupported { .. }
+        ));
+        let c = Array::<Complex32>::ones(dev, &[2]).unwrap();
+        assert!(matches!(
+            c.maximum(&c).unwrap_err(),
+            Error::DtypeUnsupported { .. }
+        ));
+        if dev != &Device::cpu() {
+            let h = Array::<f32>::zeros(&Device::cpu(), &[3, 4]).unwrap();
+            let e = a.add(&h).unwrap_err();
+            assert!(matches!(e, Error::DeviceMismatch { .. }), "{e}");
+        }
+    });
+}
+
+/// Larger than lavapipe's 128 MiB binding: the kernels must chunk, broadcasting included.
+#[test]
+fn elementwise_over_the_binding_limit() {
+    on_every_device(|dev| {
+        let n = (160 << 20) / 4 + 5;
+        let a = Array::<f32>::full(dev, &[n], 3.0).unwrap();
+        let row = Array::from_vec(dev, vec![0.5f32], &[1]).unwrap();
+        let s = a.add(&row).unwrap().sub(&a).unwrap().to_vec().unwrap();
+        assert!(
+            s.iter().all(|&v| v == 0.5),
+            "chunked broadcast add on {dev}"
+        );
+    });
+}
