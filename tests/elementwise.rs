@@ -391,17 +391,23 @@ fn bad_operands_are_typed_errors() {
     });
 }
 
-/// Larger than lavapipe's 128 MiB binding: the kernels must chunk, broadcasting included.
+/// Larger than lavapipe's 128 MiB binding: the kernels must chunk, and broadcast operands
+/// must be indexed by global position. A period of 7 does not divide the chunk size (2^25
+/// f32 elements), so an operand read at a chunk-local index shows up as wrong values.
 #[test]
 fn elementwise_over_the_binding_limit() {
     on_every_device(|dev| {
-        let n = (160 << 20) / 4 + 5;
-        let a = Array::<f32>::full(dev, &[n], 3.0).unwrap();
-        let row = Array::from_vec(dev, vec![0.5f32], &[1]).unwrap();
-        let s = a.add(&row).unwrap().sub(&a).unwrap().to_vec().unwrap();
-        assert!(
-            s.iter().all(|&v| v == 0.5),
-            "chunked broadcast add on {dev}"
-        );
+        let rows = (160 << 20) / 4 / 7 + 1;
+        let a = Array::<f32>::full(dev, &[rows, 7], 3.0).unwrap();
+        let row: Vec<f32> = (0..7).map(|j| j as f32 + 0.5).collect();
+        let r = Array::from_vec(dev, row.clone(), &[7]).unwrap();
+        let s = a.add(&r).unwrap().sub(&a).unwrap().to_vec().unwrap();
+        let bad = s.iter().enumerate().find(|(i, v)| **v != row[i % 7]);
+        assert!(bad.is_none(), "row broadcast over chunks on {dev}: {bad:?}");
+        let col = Array::<f32>::arange(dev, 0.0, rows as f64, 1.0).unwrap();
+        let col = Array::from_vec(dev, col.to_vec().unwrap(), &[rows, 1]).unwrap();
+        let c = a.add(&col).unwrap().to_vec().unwrap();
+        let bad = c.iter().enumerate().find(|(i, v)| **v != 3.0 + (i / 7) as f32);
+        assert!(bad.is_none(), "column broadcast over chunks on {dev}: {bad:?}");
     });
 }
