@@ -7,7 +7,8 @@
 typedef unsigned long long u64;
 
 // Output element g (row-major over shape) reads input k at sum(index_d(g) * stride_k[d]);
-// bit k of `contiguous` says input k has the output's shape and is read at g itself.
+// bit k of `contiguous` says input k has the output's shape and is read at g itself, and bit
+// 8 + k that input k is a single element (every stride 0), read at 0.
 struct Layout {
     unsigned int rank;
     unsigned int contiguous;
@@ -105,8 +106,8 @@ __device__ __forceinline__ double f_tanh(double x) { return tanh(x); }
 #define STREAMCORE_BINARY(NAME, S, FN)                                                         \
     extern "C" __global__ void NAME(S* out, const S* a, const S* b, u64 n, Layout l) {         \
         STREAMCORE_GRID_LOOP(n) {                                                              \
-            S x = a[(l.contiguous & 1u) ? i : offset(i, l, l.stride0)];                        \
-            S y = b[(l.contiguous & 2u) ? i : offset(i, l, l.stride1)];                        \
+            S x = a[(l.contiguous & 1u) ? i : (l.contiguous & 256u) ? 0 : offset(i, l, l.stride0)]; \
+            S y = b[(l.contiguous & 2u) ? i : (l.contiguous & 512u) ? 0 : offset(i, l, l.stride1)]; \
             out[i] = from_calc(FN(to_calc(x), to_calc(y)), x);                                 \
         }                                                                                      \
     }

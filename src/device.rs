@@ -395,6 +395,13 @@ impl Device {
         self.0.backend.memory_stats()
     }
 
+    /// How many times the host has blocked waiting for this device: reads, `item`,
+    /// `synchronize`. Queued work never adds to it, so this checks that a chain of ops
+    /// runs without hidden host syncs. Always 0 on the CPU backend.
+    pub fn host_waits(&self) -> u64 {
+        self.0.backend.host_waits()
+    }
+
     /// Frees the buffers the pool keeps for reuse (arrays still alive are not affected).
     pub fn empty_cache(&self) {
         self.0.backend.empty_cache()

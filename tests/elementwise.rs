@@ -363,6 +363,33 @@ fn operators_and_scalars_follow_the_design_example() {
     });
 }
 
+/// DESIGN: work is queued without host syncs. 100 chained ops add no wait; reading adds one.
+#[test]
+fn a_chain_of_ops_waits_once_at_the_read() {
+    on_every_device(|dev| {
+        let mut z = Array::<f32>::linspace(dev, 0.0, 1.0, 10_000).unwrap();
+        let before = dev.host_waits();
+        for _ in 0..100 {
+            z = (&(&z * 1.5).unwrap() - &z).unwrap();
+        }
+        assert_eq!(
+            dev.host_waits(),
+            before,
+            "an op waited for the device on {dev}"
+        );
+        let v = z.to_vec().unwrap();
+        let waits = dev.host_waits() - before;
+        let expected = if dev.kind() == DeviceKind::Cpu { 0 } else { 1 };
+        assert_eq!(waits, expected, "reading the result on {dev}");
+        let want = 0.5f32.powi(100) as f64;
+        assert!(
+            (v[9_999] as f64 - want).abs() <= want * 1e-4,
+            "{} vs {want}",
+            v[9_999]
+        );
+    });
+}
+
 #[test]
 fn bad_operands_are_typed_errors() {
     on_every_device(|dev| {
@@ -407,7 +434,13 @@ fn elementwise_over_the_binding_limit() {
         let col = Array::<f32>::arange(dev, 0.0, rows as f64, 1.0).unwrap();
         let col = Array::from_vec(dev, col.to_vec().unwrap(), &[rows, 1]).unwrap();
         let c = a.add(&col).unwrap().to_vec().unwrap();
-        let bad = c.iter().enumerate().find(|(i, v)| **v != 3.0 + (i / 7) as f32);
-        assert!(bad.is_none(), "column broadcast over chunks on {dev}: {bad:?}");
+        let bad = c
+            .iter()
+            .enumerate()
+            .find(|(i, v)| **v != 3.0 + (i / 7) as f32);
+        assert!(
+            bad.is_none(),
+            "column broadcast over chunks on {dev}: {bad:?}"
+        );
     });
 }

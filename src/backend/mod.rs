@@ -97,6 +97,11 @@ pub(crate) trait Backend: Send + Sync {
     fn synchronize(&self) -> Result<()>;
     /// The buffer pool's accounting.
     fn memory_stats(&self) -> MemoryStats;
+    /// How many times the host has blocked waiting for this device (0 for the CPU, whose
+    /// kernels finish before they return).
+    fn host_waits(&self) -> u64 {
+        0
+    }
     /// Frees every buffer the pool keeps for reuse.
     fn empty_cache(&self);
 }

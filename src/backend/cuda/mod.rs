@@ -137,6 +137,7 @@ pub(crate) fn open(ordinal: usize) -> Result<CudaBackend> {
         staging_up: Mutex::new(None),
         staging_down: Mutex::new(None),
         modules: Mutex::new(HashMap::new()),
+        waits: Default::default(),
         label,
         info,
         stream,
@@ -187,6 +188,7 @@ pub(crate) struct CudaBackend {
     staging_up: Mutex<Option<PinnedHostSlice<u8>>>,
     staging_down: Mutex<Option<PinnedHostSlice<u8>>>,
     modules: Mutex<HashMap<&'static str, Arc<CudaModule>>>,
+    waits: std::sync::atomic::AtomicU64,
 }
 
 impl CudaBackend {
@@ -403,6 +405,18 @@ impl Backend for CudaBackend {
 
     fn upload(&self, dst: &mut Buffer, bytes: usize, src: &HostSource<'_>) -> Result<()> {
         let d = self.slice_mut(dst)?;
+        if (2..=16).contains(&bytes) && bytes.is_power_of_two() {
+            // A scalar (or a few): its bytes travel as kernel arguments of the fill kernel,
+            // so no staging and no host wait (a staged copy would synchronise the stream).
+            let mut tmp = [MaybeUninit::<u8>::uninit(); 16];
+            src(0, &mut tmp[..bytes]);
+            // SAFETY: `src` writes every byte of the range it is given.
+            let pattern: Vec<u8> = tmp[..bytes]
+                .iter()
+                .map(|b| unsafe { b.assume_init() })
+                .collect();
+            return self.fill(d, bytes, &pattern);
+        }
         let mut guard = self.staging_up.lock().unwrap_or_else(|p| p.into_inner());
         let staging = self.pinned(&mut guard, bytes, true)?;
         let mut off = 0;
@@ -501,8 +515,12 @@ impl Backend for CudaBackend {
             contiguous: layout
                 .contiguous
                 .iter()
+                .zip(&layout.strides)
                 .enumerate()
-                .map(|(k, &c)| (c as u32) << k)
+                .map(|(k, (&c, s))| {
+                    let scalar = s.iter().all(|&x| x == 0);
+                    ((c as u32) << k) | ((scalar as u32) << (8 + k))
+                })
                 .sum(),
             shape: [1; 8],
             stride0: [0; 8],
@@ -530,6 +548,8 @@ impl Backend for CudaBackend {
     }
 
     fn synchronize(&self) -> Result<()> {
+        self.waits
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         self.stream
             .synchronize()
             .map_err(|e| self.driver_err("synchronize", e))
@@ -537,6 +557,10 @@ impl Backend for CudaBackend {
 
     fn memory_stats(&self) -> MemoryStats {
         self.pool.stats()
+    }
+
+    fn host_waits(&self) -> u64 {
+        self.waits.load(std::sync::atomic::Ordering::Relaxed)
     }
 
     fn empty_cache(&self) {

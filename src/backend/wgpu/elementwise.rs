@@ -133,20 +133,25 @@ pub(crate) fn run(
     let esize = d.size() as u64;
     let binary = inputs.len() == 2;
     let contiguous = |k: usize| l.contiguous[k];
+    // A one-element operand (every stride 0) is read at 0: no index arithmetic at all.
+    let scalar = |k: usize| l.strides[k].iter().all(|&s| s == 0);
+    let mode = |k: usize| match (contiguous(k), scalar(k)) {
+        (true, _) => 1u8,
+        (false, true) => 0,
+        (false, false) => 2,
+    };
     let (elem, calc) = types(d);
     let key = format!(
         "elementwise/{}/{d}/{}{}",
         op_name(op),
-        contiguous(0) as u8,
-        if binary { contiguous(1) as u8 } else { 2 }
+        mode(0),
+        if binary { mode(1) } else { 9 }
     );
     let kernel = be.kernels.get(be, &key, "main", || {
-        let idx = |k: usize| {
-            if contiguous(k) {
-                "i".to_string()
-            } else {
-                format!("offset(g, p.stride{k})")
-            }
+        let idx = |k: usize| match mode(k) {
+            1 => "i".to_string(),
+            0 => "0u".to_string(),
+            _ => format!("offset(g, p.stride{k})"),
         };
         let in1 = if binary {
             format!("@group(0) @binding(3) var<storage, read> in1: array<{elem}>;")

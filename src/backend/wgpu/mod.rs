@@ -240,6 +240,7 @@ pub(crate) struct WgpuBackend {
     limits: wgpu::Limits,
     features: wgpu::Features,
     health: Arc<Mutex<Health>>,
+    waits: std::sync::atomic::AtomicU64,
     memory: memory::Memory,
     kernels: kernel::KernelCache,
 }
@@ -273,6 +274,7 @@ impl WgpuBackend {
             limits,
             features,
             health,
+            waits: Default::default(),
         }
     }
 
@@ -312,6 +314,8 @@ impl WgpuBackend {
 
     /// Blocks until `index` (or everything submitted) has finished.
     fn wait(&self, index: Option<wgpu::SubmissionIndex>) -> Result<()> {
+        self.waits
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         self.device
             .poll(wgpu::PollType::Wait {
                 submission_index: index,
@@ -413,6 +417,10 @@ impl Backend for WgpuBackend {
 
     fn memory_stats(&self) -> MemoryStats {
         self.memory.stats()
+    }
+
+    fn host_waits(&self) -> u64 {
+        self.waits.load(std::sync::atomic::Ordering::Relaxed)
     }
 
     fn empty_cache(&self) {
