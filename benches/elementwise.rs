@@ -12,6 +12,7 @@ use std::time::Duration;
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 use ndarray::{Array1, Zip};
 use streamcore::prelude::*;
+use streamcore::{BinaryOp, UnaryOp};
 
 const N: usize = 1 << 24;
 /// Bytes a binary op moves: two reads and one write.
@@ -89,30 +90,26 @@ fn streamcore_ops(c: &mut Criterion) {
         let x = a.to_device(&dev).unwrap();
         let y = b.to_device(&dev).unwrap();
         let time = Duration::from_secs(if slow { 8 } else { 3 });
-        let binary: [(&str, fn(&Array<f32>, &Array<f32>) -> Result<Array<f32>>); 2] =
-            [("add", |x, y| x.add(y)), ("mul", |x, y| x.mul(y))];
-        for (op, f) in binary {
-            let mut g = c.benchmark_group(format!("{op}/{name}"));
+        for op in [BinaryOp::Add, BinaryOp::Mul] {
+            let mut g = c.benchmark_group(format!("{}/{name}", op.name()));
             g.throughput(Throughput::Bytes(BINARY_BYTES));
             g.sample_size(10).measurement_time(time);
             g.bench_function(BenchmarkId::from_parameter("16M"), |bch| {
                 bch.iter_with_large_drop(|| {
-                    let z = f(&x, &y).unwrap();
+                    let z = x.binary_op(&y, op).unwrap();
                     dev.synchronize().unwrap();
                     z
                 })
             });
             g.finish();
         }
-        let unary: [(&str, fn(&Array<f32>) -> Result<Array<f32>>); 2] =
-            [("exp", |x| x.exp()), ("sin", |x| x.sin())];
-        for (op, f) in unary {
-            let mut g = c.benchmark_group(format!("{op}/{name}"));
+        for op in [UnaryOp::Exp, UnaryOp::Sin] {
+            let mut g = c.benchmark_group(format!("{}/{name}", op.name()));
             g.throughput(Throughput::Bytes(2 * 4 * N as u64));
             g.sample_size(10).measurement_time(time);
             g.bench_function(BenchmarkId::from_parameter("16M"), |bch| {
                 bch.iter_with_large_drop(|| {
-                    let z = f(&x).unwrap();
+                    let z = x.unary_op(op).unwrap();
                     dev.synchronize().unwrap();
                     z
                 })
