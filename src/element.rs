@@ -61,6 +61,19 @@ impl DType {
         }
     }
 
+    /// Short name used in kernel names: `f16`, `f32`, `f64`, `i32`, `u32`, `c32`, `c64`.
+    pub const fn short_name(self) -> &'static str {
+        match self {
+            DType::F16 => "f16",
+            DType::F32 => "f32",
+            DType::F64 => "f64",
+            DType::I32 => "i32",
+            DType::U32 => "u32",
+            DType::C32 => "c32",
+            DType::C64 => "c64",
+        }
+    }
+
     /// True for f16, f32, f64 and both complex types.
     pub const fn is_float(self) -> bool {
         !matches!(self, DType::I32 | DType::U32)

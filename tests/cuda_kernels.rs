@@ -61,15 +61,7 @@ fn every_elementwise_kernel_the_launcher_names_exists() {
         .expect("elementwise family listed")
         .1;
     let ptx = streamcore::cuda::compile("elementwise", src, 90).unwrap();
-    let suffix = |d: DType| match d {
-        DType::F16 => "f16",
-        DType::F32 => "f32",
-        DType::F64 => "f64",
-        DType::I32 => "i32",
-        DType::U32 => "u32",
-        DType::C32 => "c32",
-        DType::C64 => "c64",
-    };
+    let suffix = |d: DType| d.short_name();
     let mut names = Vec::new();
     for d in DType::ALL {
         names.extend(

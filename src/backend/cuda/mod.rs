@@ -496,16 +496,7 @@ impl Backend for CudaBackend {
             ElementwiseOp::Binary(b) => (b.name(), true),
             ElementwiseOp::Unary(u) => (u.name(), false),
         };
-        let suffix = match dtype {
-            DType::F16 => "f16",
-            DType::F32 => "f32",
-            DType::F64 => "f64",
-            DType::I32 => "i32",
-            DType::U32 => "u32",
-            DType::C32 => "c32",
-            DType::C64 => "c64",
-        };
-        let name = format!("{op_name}_{suffix}");
+        let name = format!("{op_name}_{}", dtype.short_name());
         let f = self
             .module("elementwise")?
             .load_function(&name)

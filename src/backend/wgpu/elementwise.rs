@@ -220,7 +220,6 @@ pub(crate) fn run(
 
     let align = (be.limits.min_storage_buffer_offset_alignment as u64).max(256);
     let per_chunk = ((limit / align * align) / esize).max(1);
-    let max_dim = be.limits.max_compute_workgroups_per_dimension as u64;
     let items = l.len as u64;
     let scope = be.device.push_error_scope(wgpu::ErrorFilter::Validation);
     let mut enc = be.device.create_command_encoder(&Default::default());
@@ -262,15 +261,7 @@ pub(crate) fn run(
             layout: &kernel.layout,
             entries: &entries,
         });
-        let groups = count.div_ceil(super::kernel::WORKGROUP);
-        let x = groups.min(max_dim);
-        let y = groups.div_ceil(x);
-        {
-            let mut pass = enc.begin_compute_pass(&Default::default());
-            pass.set_pipeline(&kernel.pipeline);
-            pass.set_bind_group(0, &bind, &[]);
-            pass.dispatch_workgroups(x as u32, y as u32, 1);
-        }
+        be.encode_dispatch(&mut enc, &kernel, &bind, count);
         first += count;
     }
     be.queue.submit([enc.finish()]);

@@ -93,6 +93,26 @@ impl KernelCache {
 const PARAMS_BYTES: u64 = 256;
 
 impl WgpuBackend {
+    /// Records one pass of `kernel` over `count` items: workgroups of WORKGROUP invocations,
+    /// laid out in two dimensions when one would exceed the per-dimension limit (kernels
+    /// rebuild the linear index from `num_workgroups`).
+    pub(crate) fn encode_dispatch(
+        &self,
+        enc: &mut wgpu::CommandEncoder,
+        kernel: &Kernel,
+        bind: &wgpu::BindGroup,
+        count: u64,
+    ) {
+        let max_dim = self.limits.max_compute_workgroups_per_dimension as u64;
+        let groups = count.div_ceil(WORKGROUP).max(1);
+        let x = groups.min(max_dim);
+        let y = groups.div_ceil(x);
+        let mut pass = enc.begin_compute_pass(&Default::default());
+        pass.set_pipeline(&kernel.pipeline);
+        pass.set_bind_group(0, bind, &[]);
+        pass.dispatch_workgroups(x as u32, y as u32, 1);
+    }
+
     /// Runs `kernel` over `items` items of `item_bytes` bytes each in `buf` (binding 0), in
     /// chunks no larger than the device's storage binding limit. `params(first, count)` gives
     /// the uniform block (binding 1) of the chunk that starts at item `first`.
@@ -108,7 +128,6 @@ impl WgpuBackend {
         let align = (self.limits.min_storage_buffer_offset_alignment as u64).max(256);
         let max_bind = self.limits.max_storage_buffer_binding_size / align * align;
         let per_chunk = (max_bind / item_bytes).max(1);
-        let max_dim = self.limits.max_compute_workgroups_per_dimension as u64;
         let scope = self.device.push_error_scope(wgpu::ErrorFilter::Validation);
         let mut enc = self.device.create_command_encoder(&Default::default());
         let mut uniforms = Vec::new();
@@ -143,15 +162,7 @@ impl WgpuBackend {
                     },
                 ],
             });
-            let groups = count.div_ceil(WORKGROUP);
-            let x = groups.min(max_dim);
-            let y = groups.div_ceil(x);
-            {
-                let mut pass = enc.begin_compute_pass(&Default::default());
-                pass.set_pipeline(&kernel.pipeline);
-                pass.set_bind_group(0, &bind, &[]);
-                pass.dispatch_workgroups(x as u32, y as u32, 1);
-            }
+            self.encode_dispatch(&mut enc, kernel, &bind, count);
             uniforms.push(u);
             first += count;
         }
