@@ -6,6 +6,7 @@ use num_complex::Complex;
 use rayon::prelude::*;
 
 use super::simd::multiversion;
+use super::vmath;
 use crate::backend::{ElementwiseOp, Layout};
 use crate::element::{DType, Element};
 use crate::ops::elementwise::{BinaryOp, UnaryOp};
@@ -24,12 +25,13 @@ pub(crate) trait CpuMath: Element {
     fn max(self, o: Self) -> Self;
     fn neg(self) -> Self;
     fn abs(self) -> Self;
-    /// Real-float functions; the op layer never sends other dtypes here.
-    fn real(self, f: fn(f64) -> f64, f32f: fn(f32) -> f32) -> Self;
+    /// The real-float functions (sqrt, exp, log, sin, cos, tanh); the op layer never sends
+    /// other dtypes here. Inlined with `op` constant, so each loop calls one function.
+    fn math(self, op: UnaryOp) -> Self;
 }
 
 macro_rules! float_math {
-    ($t:ty, $pick:expr) => {
+    ($t:ty, $exp:expr, $sin:expr) => {
         impl CpuMath for $t {
             fn add(self, o: Self) -> Self {
                 self + o
@@ -63,14 +65,24 @@ macro_rules! float_math {
             fn abs(self) -> Self {
                 <$t>::abs(self)
             }
-            fn real(self, f64f: fn(f64) -> f64, f32f: fn(f32) -> f32) -> Self {
-                ($pick)(self, f64f, f32f)
+            #[inline(always)]
+            fn math(self, op: UnaryOp) -> Self {
+                match op {
+                    UnaryOp::Sqrt => self.sqrt(),
+                    UnaryOp::Exp => $exp(self),
+                    UnaryOp::Log => self.ln(),
+                    UnaryOp::Sin => $sin(self),
+                    UnaryOp::Cos => self.cos(),
+                    UnaryOp::Tanh => self.tanh(),
+                    _ => self,
+                }
             }
         }
     };
 }
-float_math!(f32, |x, _: fn(f64) -> f64, g: fn(f32) -> f32| g(x));
-float_math!(f64, |x, f: fn(f64) -> f64, _: fn(f32) -> f32| f(x));
+// f32 exp and sin are branch-free polynomials that vectorise; the rest is libm.
+float_math!(f32, vmath::exp_f32, vmath::sin_f32);
+float_math!(f64, f64::exp, f64::sin);
 
 impl CpuMath for f16 {
     fn add(self, o: Self) -> Self {
@@ -97,8 +109,9 @@ impl CpuMath for f16 {
     fn abs(self) -> Self {
         f16::from_bits(self.to_bits() & 0x7fff)
     }
-    fn real(self, _f: fn(f64) -> f64, f32f: fn(f32) -> f32) -> Self {
-        f16::from_f32(f32f(self.to_f32()))
+    #[inline(always)]
+    fn math(self, op: UnaryOp) -> Self {
+        f16::from_f32(self.to_f32().math(op))
     }
 }
 
@@ -129,7 +142,7 @@ macro_rules! int_math {
             fn abs(self) -> Self {
                 int_abs(self)
             }
-            fn real(self, _f: fn(f64) -> f64, _g: fn(f32) -> f32) -> Self {
+            fn math(self, _op: UnaryOp) -> Self {
                 self
             }
         }
@@ -187,7 +200,7 @@ macro_rules! complex_math {
             fn abs(self) -> Self {
                 self
             }
-            fn real(self, _f: fn(f64) -> f64, _g: fn(f32) -> f32) -> Self {
+            fn math(self, _op: UnaryOp) -> Self {
                 self
             }
         }
@@ -235,12 +248,17 @@ fn typed<T: CpuMath>(op: ElementwiseOp, ins: &[&[T]], out: &mut [T], l: &Layout)
                 UnaryOp::Neg => map1(out, x, l, |a: T| a.neg()),
                 UnaryOp::Abs => map1(out, x, l, |a: T| a.abs()),
                 UnaryOp::Square => map1(out, x, l, |a: T| a.mul(a)),
-                UnaryOp::Sqrt => map1(out, x, l, |a: T| a.real(f64::sqrt, f32::sqrt)),
-                UnaryOp::Exp => map1(out, x, l, |a: T| a.real(f64::exp, f32::exp)),
-                UnaryOp::Log => map1(out, x, l, |a: T| a.real(f64::ln, f32::ln)),
-                UnaryOp::Sin => map1(out, x, l, |a: T| a.real(f64::sin, f32::sin)),
-                UnaryOp::Cos => map1(out, x, l, |a: T| a.real(f64::cos, f32::cos)),
-                UnaryOp::Tanh => map1(out, x, l, |a: T| a.real(f64::tanh, f32::tanh)),
+                UnaryOp::Sqrt => map1(out, x, l, |a: T| a.math(UnaryOp::Sqrt)),
+                UnaryOp::Exp => map1(out, x, l, |a: T| a.math(UnaryOp::Exp)),
+                UnaryOp::Log => map1(out, x, l, |a: T| a.math(UnaryOp::Log)),
+                UnaryOp::Sin => {
+                    map1(out, x, l, |a: T| a.math(UnaryOp::Sin));
+                    if matches!(T::DTYPE, DType::F32 | DType::F16) {
+                        patch_large_sin(out, x);
+                    }
+                }
+                UnaryOp::Cos => map1(out, x, l, |a: T| a.math(UnaryOp::Cos)),
+                UnaryOp::Tanh => map1(out, x, l, |a: T| a.math(UnaryOp::Tanh)),
             }
         }
     }
@@ -288,6 +306,28 @@ impl<T: Element, F: Fn(T) -> T + Sync> Fn1 for F1<T, F> {
     fn call(&self, a: T) -> T {
         (self.0)(a)
     }
+}
+
+/// Recomputes with libm the sines of the rare inputs beyond the vector kernel's range, chunk
+/// by chunk in parallel (each chunk is still in cache from the vector pass).
+fn patch_large_sin<T: CpuMath>(out: &mut [T], a: &[T]) {
+    let fix = |(c, o): (usize, &mut [T])| {
+        let start = c * CHUNK;
+        let src = &a[start..start + o.len()];
+        if T::DTYPE == DType::F32 {
+            // Usually nothing to patch: find out with a vectorised max first.
+            let xs: &[f32] = bytemuck::cast_slice(src);
+            if xs.iter().fold(0f32, |m, x| m.max(x.abs())) <= vmath::SIN_MAX_ARG {
+                return;
+            }
+        }
+        for (o, &x) in o.iter_mut().zip(src) {
+            if x.to_f64().abs() > vmath::SIN_MAX_ARG as f64 {
+                *o = T::from_f64(x.to_f64().sin());
+            }
+        }
+    };
+    out.par_chunks_mut(CHUNK).enumerate().for_each(fix);
 }
 
 /// The offset of output element `g` in an input with `strides` over `shape`.

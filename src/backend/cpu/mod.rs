@@ -4,6 +4,7 @@
 pub(crate) mod creation;
 pub(crate) mod elementwise;
 pub mod simd;
+mod vmath;
 
 use std::alloc::Layout as AllocLayout;
 use std::mem::MaybeUninit;
