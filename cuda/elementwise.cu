@@ -99,6 +99,48 @@ __device__ __forceinline__ float f_cos(float x) { return cosf(x); }
 __device__ __forceinline__ double f_cos(double x) { return cos(x); }
 __device__ __forceinline__ float f_tanh(float x) { return tanhf(x); }
 __device__ __forceinline__ double f_tanh(double x) { return tanh(x); }
+__device__ __forceinline__ float f_exp2(float x) { return exp2f(x); }
+__device__ __forceinline__ double f_exp2(double x) { return exp2(x); }
+__device__ __forceinline__ float f_log2(float x) { return log2f(x); }
+__device__ __forceinline__ double f_log2(double x) { return log2(x); }
+__device__ __forceinline__ float f_tan(float x) { return tanf(x); }
+__device__ __forceinline__ double f_tan(double x) { return tan(x); }
+__device__ __forceinline__ float f_sigmoid(float x) { return 1.0f / (1.0f + expf(-x)); }
+__device__ __forceinline__ double f_sigmoid(double x) { return 1.0 / (1.0 + exp(-x)); }
+__device__ __forceinline__ float f_floor(float x) { return floorf(x); }
+__device__ __forceinline__ double f_floor(double x) { return floor(x); }
+__device__ __forceinline__ float f_ceil(float x) { return ceilf(x); }
+__device__ __forceinline__ double f_ceil(double x) { return ceil(x); }
+// rint rounds halves to even, as NumPy's round does.
+__device__ __forceinline__ float f_round(float x) { return rintf(x); }
+__device__ __forceinline__ double f_round(double x) { return rint(x); }
+__device__ __forceinline__ float f_trunc(float x) { return truncf(x); }
+__device__ __forceinline__ double f_trunc(double x) { return trunc(x); }
+__device__ __forceinline__ float f_recip(float x) { return 1.0f / x; }
+__device__ __forceinline__ double f_recip(double x) { return 1.0 / x; }
+__device__ __forceinline__ float f_rsqrt(float x) { return rsqrtf(x); }
+__device__ __forceinline__ double f_rsqrt(double x) { return rsqrt(x); }
+__device__ __forceinline__ float f_pow(float x, float y) { return powf(x, y); }
+__device__ __forceinline__ double f_pow(double x, double y) { return pow(x, y); }
+__device__ __forceinline__ float f_atan2(float x, float y) { return atan2f(x, y); }
+__device__ __forceinline__ double f_atan2(double x, double y) { return atan2(x, y); }
+__device__ __forceinline__ float f_hypot(float x, float y) { return hypotf(x, y); }
+__device__ __forceinline__ double f_hypot(double x, double y) { return hypot(x, y); }
+// sign: -1, 0 or 1; NaN (and -0) pass through x * 0.
+template <typename T> __device__ __forceinline__ T f_sign(T x) {
+    return x > (T)0 ? (T)1 : (x < (T)0 ? (T)-1 : x * (T)0);
+}
+template <> __device__ __forceinline__ int f_sign(int x) { return (x > 0) - (x < 0); }
+// Bits of the integer types; shift counts mod 32, as on every other backend.
+template <typename T> __device__ __forceinline__ T b_and(T a, T b) { return a & b; }
+template <typename T> __device__ __forceinline__ T b_or(T a, T b) { return a | b; }
+template <typename T> __device__ __forceinline__ T b_xor(T a, T b) { return a ^ b; }
+template <typename T> __device__ __forceinline__ T b_shl(T a, T b) {
+    return (T)((unsigned)a << ((unsigned)b & 31u));
+}
+template <typename T> __device__ __forceinline__ T b_shr(T a, T b) { return a >> ((unsigned)b & 31u); }
+template <typename T> __device__ __forceinline__ T b_not(T a) { return ~a; }
+template <typename T> __device__ __forceinline__ T b_popcount(T a) { return (T)__popc((unsigned)a); }
 
 #define STREAMCORE_GRID_LOOP(n) \
     for (u64 i = blockIdx.x * (u64)blockDim.x + threadIdx.x; i < (n); i += (u64)gridDim.x * blockDim.x)
@@ -130,6 +172,9 @@ __device__ __forceinline__ double f_tanh(double x) { return tanh(x); }
     M(OP##_u32, unsigned, FN)
 #define STREAMCORE_FLOAT_TYPES(M, OP, FN) \
     M(OP##_f16, h16, FN) M(OP##_f32, float, FN) M(OP##_f64, double, FN)
+#define STREAMCORE_INT_TYPES(M, OP, FN) M(OP##_i32, int, FN) M(OP##_u32, unsigned, FN)
+#define STREAMCORE_SIGNED_TYPES(M, OP, FN) \
+    M(OP##_f16, h16, FN) M(OP##_f32, float, FN) M(OP##_f64, double, FN) M(OP##_i32, int, FN)
 
 STREAMCORE_ALL_TYPES(STREAMCORE_BINARY, add, add)
 STREAMCORE_ALL_TYPES(STREAMCORE_BINARY, sub, sub)
@@ -146,3 +191,24 @@ STREAMCORE_FLOAT_TYPES(STREAMCORE_UNARY, log, f_log)
 STREAMCORE_FLOAT_TYPES(STREAMCORE_UNARY, sin, f_sin)
 STREAMCORE_FLOAT_TYPES(STREAMCORE_UNARY, cos, f_cos)
 STREAMCORE_FLOAT_TYPES(STREAMCORE_UNARY, tanh, f_tanh)
+STREAMCORE_FLOAT_TYPES(STREAMCORE_UNARY, exp2, f_exp2)
+STREAMCORE_FLOAT_TYPES(STREAMCORE_UNARY, log2, f_log2)
+STREAMCORE_FLOAT_TYPES(STREAMCORE_UNARY, tan, f_tan)
+STREAMCORE_FLOAT_TYPES(STREAMCORE_UNARY, sigmoid, f_sigmoid)
+STREAMCORE_FLOAT_TYPES(STREAMCORE_UNARY, floor, f_floor)
+STREAMCORE_FLOAT_TYPES(STREAMCORE_UNARY, ceil, f_ceil)
+STREAMCORE_FLOAT_TYPES(STREAMCORE_UNARY, round, f_round)
+STREAMCORE_FLOAT_TYPES(STREAMCORE_UNARY, trunc, f_trunc)
+STREAMCORE_SIGNED_TYPES(STREAMCORE_UNARY, sign, f_sign)
+STREAMCORE_FLOAT_TYPES(STREAMCORE_UNARY, recip, f_recip)
+STREAMCORE_FLOAT_TYPES(STREAMCORE_UNARY, rsqrt, f_rsqrt)
+STREAMCORE_INT_TYPES(STREAMCORE_UNARY, not, b_not)
+STREAMCORE_INT_TYPES(STREAMCORE_UNARY, popcount, b_popcount)
+STREAMCORE_FLOAT_TYPES(STREAMCORE_BINARY, pow, f_pow)
+STREAMCORE_FLOAT_TYPES(STREAMCORE_BINARY, atan2, f_atan2)
+STREAMCORE_FLOAT_TYPES(STREAMCORE_BINARY, hypot, f_hypot)
+STREAMCORE_INT_TYPES(STREAMCORE_BINARY, bitand, b_and)
+STREAMCORE_INT_TYPES(STREAMCORE_BINARY, bitor, b_or)
+STREAMCORE_INT_TYPES(STREAMCORE_BINARY, bitxor, b_xor)
+STREAMCORE_INT_TYPES(STREAMCORE_BINARY, shl, b_shl)
+STREAMCORE_INT_TYPES(STREAMCORE_BINARY, shr, b_shr)

@@ -42,9 +42,13 @@ fn tolerance(op: &str, d: DType, x: f64, scale: f64) -> f64 {
         // Complex division by the textbook formula: a few roundings in numerator and |y|^2.
         "div" if d.is_complex() => 8.0,
         "add" | "sub" | "mul" | "neg" | "abs" | "square" | "minimum" | "maximum" => 1.0,
-        "div" | "sqrt" => 3.0,
-        "exp" => 3.0 + 2.0 * x.abs(),
-        "log" | "tanh" => 4.0,
+        "div" | "sqrt" | "recip" | "rsqrt" | "hypot" => 3.0,
+        "exp" | "exp2" => 3.0 + 2.0 * x.abs(),
+        "floor" | "ceil" | "round" | "trunc" | "sign" => 0.0,
+        // WGSL's pow is exp2(y * log2(x)): its error grows with the exponent (scale carries it).
+        "pow" => 64.0,
+        // WGSL allows atan2 4096 ULP in f32; f64 (CPU, CUDA) is libm-accurate.
+        "atan2" if d == DType::F32 || d == DType::F16 => 4096.0,
         _ => 4.0,
     } * e
         * scale;
@@ -52,7 +56,10 @@ fn tolerance(op: &str, d: DType, x: f64, scale: f64) -> f64 {
         // WGSL: sin and cos within 2^-11 absolute on [-pi, pi]; log 2^-21 near 1.
         ("sin" | "cos", DType::F32 | DType::F16) => 2f64.powi(-11),
         ("log", DType::F32 | DType::F16) => 2f64.powi(-21),
-        ("tanh", DType::F32 | DType::F16) => 2f64.powi(-20),
+        ("tanh" | "sigmoid", DType::F32 | DType::F16) => 2f64.powi(-20),
+        // tan inherits sin and cos errors, divided by cos (at least 0.54 on the tested [-1, 1]).
+        ("tan", DType::F32 | DType::F16) => 2f64.powi(-9),
+        ("log2", DType::F32 | DType::F16) => 2f64.powi(-21),
         _ => 0.0,
     };
     // f16 results are rounded once more, from f32: near a rounding boundary that can land one
@@ -65,25 +72,35 @@ fn tolerance(op: &str, d: DType, x: f64, scale: f64) -> f64 {
     rel + abs + f16_round
 }
 
-fn ref_binary(op: BinaryOp, d: DType, x: (f64, f64), y: (f64, f64)) -> (f64, f64) {
-    if !d.is_float() {
-        let (a, b) = (x.0 as i64, y.0 as i64);
-        let r: i64 = match op {
+/// The integer reference, computed in the dtype itself (wrapping; `x / 0 == 0`; shift
+/// counts mod 32).
+macro_rules! int_binary {
+    ($op:expr, $a:expr, $b:expr) => {{
+        let (a, b) = ($a, $b);
+        match $op {
             BinaryOp::Add => a.wrapping_add(b),
             BinaryOp::Sub => a.wrapping_sub(b),
             BinaryOp::Mul => a.wrapping_mul(b),
             BinaryOp::Div if b == 0 => 0,
-            BinaryOp::Div if d == DType::I32 => (a as i32).wrapping_div(b as i32) as i64,
-            BinaryOp::Div => ((a as u32) / (b as u32)) as i64,
+            BinaryOp::Div => a.wrapping_div(b),
             BinaryOp::Minimum => a.min(b),
             BinaryOp::Maximum => a.max(b),
-        };
-        let wrapped = if d == DType::I32 {
-            r as i32 as f64
-        } else {
-            r as u32 as f64
-        };
-        return (wrapped, 0.0);
+            BinaryOp::BitAnd => a & b,
+            BinaryOp::BitOr => a | b,
+            BinaryOp::BitXor => a ^ b,
+            BinaryOp::Shl => a.wrapping_shl(b as u32),
+            BinaryOp::Shr => a.wrapping_shr(b as u32),
+            _ => unreachable!("float op on an integer"),
+        }
+    }};
+}
+
+fn ref_binary(op: BinaryOp, d: DType, x: (f64, f64), y: (f64, f64)) -> (f64, f64) {
+    if d == DType::I32 {
+        return (int_binary!(op, x.0 as i32, y.0 as i32) as f64, 0.0);
+    }
+    if d == DType::U32 {
+        return (int_binary!(op, x.0 as u32, y.0 as u32) as f64, 0.0);
     }
     let nan = x.0.is_nan() || y.0.is_nan();
     match op {
@@ -99,6 +116,10 @@ fn ref_binary(op: BinaryOp, d: DType, x: (f64, f64), y: (f64, f64)) -> (f64, f64
         BinaryOp::Maximum if nan => (f64::NAN, 0.0),
         BinaryOp::Minimum => (x.0.min(y.0), 0.0),
         BinaryOp::Maximum => (x.0.max(y.0), 0.0),
+        BinaryOp::Pow => (x.0.powf(y.0), 0.0),
+        BinaryOp::Atan2 => (x.0.atan2(y.0), 0.0),
+        BinaryOp::Hypot => (x.0.hypot(y.0), 0.0),
+        _ => unreachable!("integer op on {d}"),
     }
 }
 
@@ -109,6 +130,11 @@ fn ref_unary(op: UnaryOp, d: DType, x: (f64, f64)) -> (f64, f64) {
             UnaryOp::Neg => a.wrapping_neg(),
             UnaryOp::Abs => a.abs(),
             UnaryOp::Square => a.wrapping_mul(a),
+            UnaryOp::Sign => a.signum(),
+            UnaryOp::Not if d == DType::I32 => !(a as i32) as i64,
+            UnaryOp::Not => !(a as u32) as i64,
+            UnaryOp::Popcount if d == DType::I32 => (a as i32).count_ones() as i64,
+            UnaryOp::Popcount => (a as u32).count_ones() as i64,
             _ => unreachable!("float-only op on {d}"),
         };
         let wrapped = if d == DType::I32 {
@@ -128,6 +154,20 @@ fn ref_unary(op: UnaryOp, d: DType, x: (f64, f64)) -> (f64, f64) {
         UnaryOp::Sin => (x.0.sin(), 0.0),
         UnaryOp::Cos => (x.0.cos(), 0.0),
         UnaryOp::Tanh => (x.0.tanh(), 0.0),
+        UnaryOp::Exp2 => (x.0.exp2(), 0.0),
+        UnaryOp::Log2 => (x.0.log2(), 0.0),
+        UnaryOp::Tan => (x.0.tan(), 0.0),
+        UnaryOp::Sigmoid => (1.0 / (1.0 + (-x.0).exp()), 0.0),
+        UnaryOp::Floor => (x.0.floor(), 0.0),
+        UnaryOp::Ceil => (x.0.ceil(), 0.0),
+        UnaryOp::Round => (x.0.round_ties_even(), 0.0),
+        UnaryOp::Trunc => (x.0.trunc(), 0.0),
+        UnaryOp::Sign if x.0 > 0.0 => (1.0, 0.0),
+        UnaryOp::Sign if x.0 < 0.0 => (-1.0, 0.0),
+        UnaryOp::Sign => (x.0, 0.0),
+        UnaryOp::Recip => (1.0 / x.0, 0.0),
+        UnaryOp::Rsqrt => (1.0 / x.0.sqrt(), 0.0),
+        UnaryOp::Not | UnaryOp::Popcount => unreachable!("integer op on {d}"),
     }
 }
 
@@ -160,16 +200,35 @@ fn check_binary<T: Random>(dev: &Device, op: BinaryOp, r: &mut rand::rngs::StdRn
     for (sa, sb) in PATTERNS {
         let (na, nb) = (sa.iter().product(), sb.iter().product());
         let mut va = random_vec::<T>(r, na);
-        let vb = random_vec::<T>(r, nb);
+        let mut vb = random_vec::<T>(r, nb);
         if op == BinaryOp::Div && d.is_float() {
             // Keep quotients representable in f16.
             for v in va.iter_mut() {
                 *v = T::from_f64(v.to_f64().clamp(-60.0, 60.0));
             }
         }
+        if op == BinaryOp::Pow {
+            // Positive bases and moderate exponents: results stay finite in f16.
+            for v in va.iter_mut() {
+                *v = T::from_f64(r.random_range(0.1..10.0));
+            }
+            for v in vb.iter_mut() {
+                *v = T::from_f64(r.random_range(-3.0..3.0));
+            }
+        }
         let a = Array::from_vec(dev, va.clone(), sa).unwrap();
         let b = Array::from_vec(dev, vb.clone(), sb).unwrap();
-        let got = a.binary_op(&b, op).unwrap();
+        let got = match a.binary_op(&b, op) {
+            Ok(g) => g,
+            // WGSL has pow and atan2 for 16- and 32-bit floats only.
+            Err(Error::DtypeUnsupported { reason, .. })
+                if d.needs_f64() && dev.kind() == DeviceKind::Wgpu =>
+            {
+                assert!(matches!(op, BinaryOp::Pow | BinaryOp::Atan2), "{reason}");
+                return;
+            }
+            Err(e) => panic!("{} {d} on {dev}: {e}", op.name()),
+        };
         let ha = ndarray::ArrayD::from_shape_vec(ndarray::IxDyn(sa), va).unwrap();
         let hb = ndarray::ArrayD::from_shape_vec(ndarray::IxDyn(sb), vb).unwrap();
         let shape = got.shape().to_vec();
@@ -182,6 +241,8 @@ fn check_binary<T: Random>(dev: &Device, op: BinaryOp, r: &mut rand::rngs::StdRn
             let (xv, yv) = (x.to_c64(), y.to_c64());
             let want = round_to::<T>(ref_binary(op, d, xv, yv));
             let scale = match op {
+                BinaryOp::Pow => want.0.abs() * (1.0 + (yv.0 * xv.0.log2()).abs()),
+                BinaryOp::Atan2 | BinaryOp::Hypot => want.0.abs().max(1e-30),
                 BinaryOp::Mul | BinaryOp::Div => {
                     want.0.abs()
                         + want.1.abs()
@@ -210,8 +271,14 @@ fn check_unary<T: Random>(dev: &Device, op: UnaryOp, r: &mut rand::rngs::StdRng)
             .map(|_| {
                 let x = T::random(r);
                 match op {
-                    UnaryOp::Sqrt | UnaryOp::Log => T::from_f64(x.to_f64().abs() + 1e-3),
-                    UnaryOp::Exp => T::from_f64(r.random_range(-10.0..10.0)),
+                    UnaryOp::Sqrt | UnaryOp::Log | UnaryOp::Log2 | UnaryOp::Rsqrt => {
+                        T::from_f64(x.to_f64().abs() + 1e-3)
+                    }
+                    UnaryOp::Recip => T::from_f64(x.to_f64().abs().max(1e-3) * x.to_f64().signum()),
+                    UnaryOp::Exp | UnaryOp::Exp2 | UnaryOp::Sigmoid => {
+                        T::from_f64(r.random_range(-10.0..10.0))
+                    }
+                    UnaryOp::Tan => T::from_f64(r.random_range(-1.0..1.0)),
                     UnaryOp::Sin | UnaryOp::Cos => {
                         T::from_f64(r.random_range(-std::f64::consts::PI..std::f64::consts::PI))
                     }
@@ -465,4 +532,45 @@ fn cpu_sine_of_large_arguments_stays_accurate() {
             "sin({x}) = {g}, expected {exact}"
         );
     }
+}
+
+#[test]
+fn rounding_signs_and_bits_follow_numpy() {
+    on_every_device(|dev| {
+        let x = Array::from_vec(dev, vec![0.5f32, 1.5, 2.5, -0.5, -2.5, -0.7, 3.0], &[7]).unwrap();
+        let r = x.unary_op(UnaryOp::Round).unwrap().to_vec().unwrap();
+        assert_eq!(
+            r,
+            vec![0.0, 2.0, 2.0, -0.0, -2.0, -1.0, 3.0],
+            "half to even on {dev}"
+        );
+        let f = x.unary_op(UnaryOp::Floor).unwrap().to_vec().unwrap();
+        assert_eq!(f, vec![0.0, 1.0, 2.0, -1.0, -3.0, -1.0, 3.0]);
+        let s = x.unary_op(UnaryOp::Sign).unwrap().to_vec().unwrap();
+        assert_eq!(s, vec![1.0, 1.0, 1.0, -1.0, -1.0, -1.0, 1.0]);
+        let i = Array::from_vec(dev, vec![0b1011u32, u32::MAX, 0, 1 << 31], &[4]).unwrap();
+        let pc = i.unary_op(UnaryOp::Popcount).unwrap().to_vec().unwrap();
+        assert_eq!(pc, vec![3, 32, 0, 1], "popcount on {dev}");
+        let sh = Array::from_vec(dev, vec![1u32, 33, 31, 0], &[4]).unwrap();
+        let l = i.binary_op(&sh, BinaryOp::Shl).unwrap().to_vec().unwrap();
+        assert_eq!(
+            l,
+            vec![0b10110, u32::MAX << 1, 0, 1 << 31],
+            "shift counts mod 32 on {dev}"
+        );
+        let n = Array::from_vec(dev, vec![-8i32, 8], &[2]).unwrap();
+        let one = Array::from_vec(dev, vec![1i32, 1], &[2]).unwrap();
+        assert_eq!(
+            n.binary_op(&one, BinaryOp::Shr).unwrap().to_vec().unwrap(),
+            vec![-4, 4]
+        );
+        assert_eq!(
+            n.unary_op(UnaryOp::Sign).unwrap().to_vec().unwrap(),
+            vec![-1, 1]
+        );
+        assert!(matches!(
+            x.unary_op(UnaryOp::Popcount).unwrap_err(),
+            Error::DtypeUnsupported { .. }
+        ));
+    });
 }

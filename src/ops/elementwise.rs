@@ -22,6 +22,22 @@ pub enum BinaryOp {
     Minimum,
     /// The larger of `a` and `b`; NaN if either is NaN (as NumPy's `maximum`).
     Maximum,
+    /// `a` to the power `b` (real floats)
+    Pow,
+    /// The angle of the point (b, a): `atan2(a, b)` (real floats)
+    Atan2,
+    /// `sqrt(a^2 + b^2)` (real floats)
+    Hypot,
+    /// Bitwise and (integers)
+    BitAnd,
+    /// Bitwise or (integers)
+    BitOr,
+    /// Bitwise exclusive or (integers)
+    BitXor,
+    /// `a << (b mod 32)` (integers)
+    Shl,
+    /// `a >> (b mod 32)`, arithmetic for i32 (integers)
+    Shr,
 }
 
 /// Unary elementwise operations.
@@ -45,17 +61,51 @@ pub enum UnaryOp {
     Cos,
     /// Hyperbolic tangent (real floats)
     Tanh,
+    /// `2^x` (real floats)
+    Exp2,
+    /// Base-2 logarithm (real floats)
+    Log2,
+    /// Tangent (real floats)
+    Tan,
+    /// `1 / (1 + e^-x)` (real floats)
+    Sigmoid,
+    /// Largest integer not above x (real floats)
+    Floor,
+    /// Smallest integer not below x (real floats)
+    Ceil,
+    /// Nearest integer, halves to even as NumPy's `round` (real floats)
+    Round,
+    /// Integer part, toward zero (real floats)
+    Trunc,
+    /// -1, 0 or 1 by the sign of x (NaN stays NaN); real floats and i32
+    Sign,
+    /// `1 / x` (real floats)
+    Recip,
+    /// `1 / sqrt(x)` (real floats)
+    Rsqrt,
+    /// Bitwise not (integers)
+    Not,
+    /// Number of set bits (integers; CorePy's pop count)
+    Popcount,
 }
 
 impl BinaryOp {
     /// Every binary op.
-    pub const ALL: [BinaryOp; 6] = [
+    pub const ALL: [BinaryOp; 14] = [
         BinaryOp::Add,
         BinaryOp::Sub,
         BinaryOp::Mul,
         BinaryOp::Div,
         BinaryOp::Minimum,
         BinaryOp::Maximum,
+        BinaryOp::Pow,
+        BinaryOp::Atan2,
+        BinaryOp::Hypot,
+        BinaryOp::BitAnd,
+        BinaryOp::BitOr,
+        BinaryOp::BitXor,
+        BinaryOp::Shl,
+        BinaryOp::Shr,
     ];
 
     /// True when the op is defined for `dtype` (devices may still lack the dtype).
@@ -72,12 +122,56 @@ impl BinaryOp {
             BinaryOp::Div => "div",
             BinaryOp::Minimum => "minimum",
             BinaryOp::Maximum => "maximum",
+            BinaryOp::Pow => "pow",
+            BinaryOp::Atan2 => "atan2",
+            BinaryOp::Hypot => "hypot",
+            BinaryOp::BitAnd => "bitand",
+            BinaryOp::BitOr => "bitor",
+            BinaryOp::BitXor => "bitxor",
+            BinaryOp::Shl => "shl",
+            BinaryOp::Shr => "shr",
         }
     }
 
+    /// True for the ops that only real floats have.
+    pub(crate) fn float_only(self) -> bool {
+        matches!(self, BinaryOp::Pow | BinaryOp::Atan2 | BinaryOp::Hypot)
+    }
+
+    /// True for the bitwise ops, which only integers have.
+    pub(crate) fn int_only(self) -> bool {
+        matches!(
+            self,
+            BinaryOp::BitAnd | BinaryOp::BitOr | BinaryOp::BitXor | BinaryOp::Shl | BinaryOp::Shr
+        )
+    }
+
     fn check(self, d: DType) -> Result<()> {
-        if d.is_complex() && matches!(self, BinaryOp::Minimum | BinaryOp::Maximum) {
-            return Err(unsupported(self.name(), d, "complex numbers have no order"));
+        if d.is_complex()
+            && !matches!(
+                self,
+                BinaryOp::Add | BinaryOp::Sub | BinaryOp::Mul | BinaryOp::Div
+            )
+        {
+            return Err(unsupported(
+                self.name(),
+                d,
+                "complex numbers have no order, powers or bits here",
+            ));
+        }
+        if !d.is_float() && self.float_only() {
+            return Err(unsupported(
+                self.name(),
+                d,
+                "needs a float dtype; cast the integers first",
+            ));
+        }
+        if d.is_float() && self.int_only() {
+            return Err(unsupported(
+                self.name(),
+                d,
+                "bitwise ops need an integer dtype",
+            ));
         }
         Ok(())
     }
@@ -85,7 +179,7 @@ impl BinaryOp {
 
 impl UnaryOp {
     /// Every unary op.
-    pub const ALL: [UnaryOp; 9] = [
+    pub const ALL: [UnaryOp; 22] = [
         UnaryOp::Neg,
         UnaryOp::Abs,
         UnaryOp::Square,
@@ -95,6 +189,19 @@ impl UnaryOp {
         UnaryOp::Sin,
         UnaryOp::Cos,
         UnaryOp::Tanh,
+        UnaryOp::Exp2,
+        UnaryOp::Log2,
+        UnaryOp::Tan,
+        UnaryOp::Sigmoid,
+        UnaryOp::Floor,
+        UnaryOp::Ceil,
+        UnaryOp::Round,
+        UnaryOp::Trunc,
+        UnaryOp::Sign,
+        UnaryOp::Recip,
+        UnaryOp::Rsqrt,
+        UnaryOp::Not,
+        UnaryOp::Popcount,
     ];
 
     /// True when the op is defined for `dtype` (devices may still lack the dtype).
@@ -114,12 +221,38 @@ impl UnaryOp {
             UnaryOp::Sin => "sin",
             UnaryOp::Cos => "cos",
             UnaryOp::Tanh => "tanh",
+            UnaryOp::Exp2 => "exp2",
+            UnaryOp::Log2 => "log2",
+            UnaryOp::Tan => "tan",
+            UnaryOp::Sigmoid => "sigmoid",
+            UnaryOp::Floor => "floor",
+            UnaryOp::Ceil => "ceil",
+            UnaryOp::Round => "round",
+            UnaryOp::Trunc => "trunc",
+            UnaryOp::Sign => "sign",
+            UnaryOp::Recip => "recip",
+            UnaryOp::Rsqrt => "rsqrt",
+            UnaryOp::Not => "not",
+            UnaryOp::Popcount => "popcount",
         }
     }
 
     /// True for the ops that only real floats have here.
     pub(crate) fn float_only(self) -> bool {
-        !matches!(self, UnaryOp::Neg | UnaryOp::Abs | UnaryOp::Square)
+        !matches!(
+            self,
+            UnaryOp::Neg
+                | UnaryOp::Abs
+                | UnaryOp::Square
+                | UnaryOp::Sign
+                | UnaryOp::Not
+                | UnaryOp::Popcount
+        )
+    }
+
+    /// True for the bit ops, which only integers have.
+    pub(crate) fn int_only(self) -> bool {
+        matches!(self, UnaryOp::Not | UnaryOp::Popcount)
     }
 
     /// True for ops that WGSL cannot compute in f64 (SPIR-V's extended instructions are
@@ -128,12 +261,26 @@ impl UnaryOp {
     pub(crate) fn transcendental(self) -> bool {
         matches!(
             self,
-            UnaryOp::Exp | UnaryOp::Log | UnaryOp::Sin | UnaryOp::Cos | UnaryOp::Tanh
+            UnaryOp::Exp
+                | UnaryOp::Log
+                | UnaryOp::Sin
+                | UnaryOp::Cos
+                | UnaryOp::Tanh
+                | UnaryOp::Exp2
+                | UnaryOp::Log2
+                | UnaryOp::Tan
+                | UnaryOp::Sigmoid
         )
     }
 
     fn check(self, d: DType) -> Result<()> {
-        if d.is_complex() && (self == UnaryOp::Abs || self.float_only()) {
+        if d.is_float() && self.int_only() {
+            return Err(unsupported(self.name(), d, "bit ops need an integer dtype"));
+        }
+        if d == DType::U32 && self == UnaryOp::Sign {
+            return Err(unsupported(self.name(), d, "unsigned values have no sign"));
+        }
+        if d.is_complex() && (matches!(self, UnaryOp::Abs | UnaryOp::Sign) || self.float_only()) {
             return Err(unsupported(
                 self.name(),
                 d,

@@ -15,66 +15,60 @@ use crate::ops::elementwise::{BinaryOp, UnaryOp};
 const CHUNK: usize = 1 << 15;
 
 /// Elementwise arithmetic with streamcore's semantics for each dtype: wrapping integers,
-/// `x / 0 == 0` for integers, NaN-propagating min/max for floats, f16 computed in f32.
+/// `x / 0 == 0` and shift counts mod 32 for integers, NaN-propagating min/max for floats, f16
+/// computed in f32. Both methods are inlined with `op` constant, so each loop is one function.
+/// Ops a dtype does not have (the op layer refuses them) return `self`.
 pub(crate) trait CpuMath: Element {
-    fn add(self, o: Self) -> Self;
-    fn sub(self, o: Self) -> Self;
-    fn mul(self, o: Self) -> Self;
-    fn div(self, o: Self) -> Self;
-    fn min(self, o: Self) -> Self;
-    fn max(self, o: Self) -> Self;
-    fn neg(self) -> Self;
-    fn abs(self) -> Self;
-    /// The real-float functions (sqrt, exp, log, sin, cos, tanh); the op layer never sends
-    /// other dtypes here. Inlined with `op` constant, so each loop calls one function.
-    fn math(self, op: UnaryOp) -> Self;
+    fn binary(self, o: Self, op: BinaryOp) -> Self;
+    fn unary(self, op: UnaryOp) -> Self;
 }
 
 macro_rules! float_math {
     ($t:ty, $exp:expr, $sin:expr) => {
         impl CpuMath for $t {
-            fn add(self, o: Self) -> Self {
-                self + o
-            }
-            fn sub(self, o: Self) -> Self {
-                self - o
-            }
-            fn mul(self, o: Self) -> Self {
-                self * o
-            }
-            fn div(self, o: Self) -> Self {
-                self / o
-            }
-            fn min(self, o: Self) -> Self {
-                if self.is_nan() || o.is_nan() {
-                    <$t>::NAN
-                } else {
-                    <$t>::min(self, o)
+            #[inline(always)]
+            fn binary(self, o: Self, op: BinaryOp) -> Self {
+                match op {
+                    BinaryOp::Add => self + o,
+                    BinaryOp::Sub => self - o,
+                    BinaryOp::Mul => self * o,
+                    BinaryOp::Div => self / o,
+                    BinaryOp::Minimum if self.is_nan() || o.is_nan() => <$t>::NAN,
+                    BinaryOp::Maximum if self.is_nan() || o.is_nan() => <$t>::NAN,
+                    BinaryOp::Minimum => <$t>::min(self, o),
+                    BinaryOp::Maximum => <$t>::max(self, o),
+                    BinaryOp::Pow => self.powf(o),
+                    BinaryOp::Atan2 => self.atan2(o),
+                    BinaryOp::Hypot => self.hypot(o),
+                    _ => self,
                 }
-            }
-            fn max(self, o: Self) -> Self {
-                if self.is_nan() || o.is_nan() {
-                    <$t>::NAN
-                } else {
-                    <$t>::max(self, o)
-                }
-            }
-            fn neg(self) -> Self {
-                -self
-            }
-            fn abs(self) -> Self {
-                <$t>::abs(self)
             }
             #[inline(always)]
-            fn math(self, op: UnaryOp) -> Self {
+            fn unary(self, op: UnaryOp) -> Self {
                 match op {
+                    UnaryOp::Neg => -self,
+                    UnaryOp::Abs => self.abs(),
+                    UnaryOp::Square => self * self,
                     UnaryOp::Sqrt => self.sqrt(),
                     UnaryOp::Exp => $exp(self),
                     UnaryOp::Log => self.ln(),
                     UnaryOp::Sin => $sin(self),
                     UnaryOp::Cos => self.cos(),
                     UnaryOp::Tanh => self.tanh(),
-                    _ => self,
+                    UnaryOp::Exp2 => self.exp2(),
+                    UnaryOp::Log2 => self.log2(),
+                    UnaryOp::Tan => self.tan(),
+                    UnaryOp::Sigmoid => 1.0 / (1.0 + $exp(-self)),
+                    UnaryOp::Floor => self.floor(),
+                    UnaryOp::Ceil => self.ceil(),
+                    UnaryOp::Round => self.round_ties_even(),
+                    UnaryOp::Trunc => self.trunc(),
+                    UnaryOp::Sign if self > 0.0 => 1.0,
+                    UnaryOp::Sign if self < 0.0 => -1.0,
+                    UnaryOp::Sign => self * 0.0, // 0, -0 or NaN as given
+                    UnaryOp::Recip => 1.0 / self,
+                    UnaryOp::Rsqrt => 1.0 / self.sqrt(),
+                    UnaryOp::Not | UnaryOp::Popcount => self,
                 }
             }
         }
@@ -85,123 +79,82 @@ float_math!(f32, vmath::exp_f32, vmath::sin_f32);
 float_math!(f64, f64::exp, f64::sin);
 
 impl CpuMath for f16 {
-    fn add(self, o: Self) -> Self {
-        f16::from_f32(self.to_f32() + o.to_f32())
-    }
-    fn sub(self, o: Self) -> Self {
-        f16::from_f32(self.to_f32() - o.to_f32())
-    }
-    fn mul(self, o: Self) -> Self {
-        f16::from_f32(self.to_f32() * o.to_f32())
-    }
-    fn div(self, o: Self) -> Self {
-        f16::from_f32(self.to_f32() / o.to_f32())
-    }
-    fn min(self, o: Self) -> Self {
-        f16::from_f32(CpuMath::min(self.to_f32(), o.to_f32()))
-    }
-    fn max(self, o: Self) -> Self {
-        f16::from_f32(CpuMath::max(self.to_f32(), o.to_f32()))
-    }
-    fn neg(self) -> Self {
-        -self
-    }
-    fn abs(self) -> Self {
-        f16::from_bits(self.to_bits() & 0x7fff)
+    #[inline(always)]
+    fn binary(self, o: Self, op: BinaryOp) -> Self {
+        f16::from_f32(self.to_f32().binary(o.to_f32(), op))
     }
     #[inline(always)]
-    fn math(self, op: UnaryOp) -> Self {
-        f16::from_f32(self.to_f32().math(op))
+    fn unary(self, op: UnaryOp) -> Self {
+        f16::from_f32(self.to_f32().unary(op))
     }
 }
 
 macro_rules! int_math {
-    ($t:ty) => {
+    ($t:ty, $abs:expr, $sign:expr) => {
         impl CpuMath for $t {
-            fn add(self, o: Self) -> Self {
-                self.wrapping_add(o)
+            #[inline(always)]
+            fn binary(self, o: Self, op: BinaryOp) -> Self {
+                match op {
+                    BinaryOp::Add => self.wrapping_add(o),
+                    BinaryOp::Sub => self.wrapping_sub(o),
+                    BinaryOp::Mul => self.wrapping_mul(o),
+                    BinaryOp::Div if o == 0 => 0,
+                    BinaryOp::Div => self.wrapping_div(o),
+                    BinaryOp::Minimum => Ord::min(self, o),
+                    BinaryOp::Maximum => Ord::max(self, o),
+                    BinaryOp::BitAnd => self & o,
+                    BinaryOp::BitOr => self | o,
+                    BinaryOp::BitXor => self ^ o,
+                    BinaryOp::Shl => self.wrapping_shl(o as u32),
+                    BinaryOp::Shr => self.wrapping_shr(o as u32),
+                    _ => self,
+                }
             }
-            fn sub(self, o: Self) -> Self {
-                self.wrapping_sub(o)
-            }
-            fn mul(self, o: Self) -> Self {
-                self.wrapping_mul(o)
-            }
-            fn div(self, o: Self) -> Self {
-                if o == 0 { 0 } else { self.wrapping_div(o) }
-            }
-            fn min(self, o: Self) -> Self {
-                Ord::min(self, o)
-            }
-            fn max(self, o: Self) -> Self {
-                Ord::max(self, o)
-            }
-            fn neg(self) -> Self {
-                self.wrapping_neg()
-            }
-            fn abs(self) -> Self {
-                int_abs(self)
-            }
-            fn math(self, _op: UnaryOp) -> Self {
-                self
+            #[inline(always)]
+            fn unary(self, op: UnaryOp) -> Self {
+                match op {
+                    UnaryOp::Neg => self.wrapping_neg(),
+                    UnaryOp::Abs => $abs(self),
+                    UnaryOp::Square => self.wrapping_mul(self),
+                    UnaryOp::Sign => $sign(self),
+                    UnaryOp::Not => !self,
+                    UnaryOp::Popcount => self.count_ones() as $t,
+                    _ => self,
+                }
             }
         }
     };
 }
-int_math!(i32);
-int_math!(u32);
-
-trait IntAbs {
-    fn int_abs(self) -> Self;
-}
-impl IntAbs for i32 {
-    fn int_abs(self) -> Self {
-        self.wrapping_abs()
-    }
-}
-impl IntAbs for u32 {
-    fn int_abs(self) -> Self {
-        self
-    }
-}
-fn int_abs<T: IntAbs>(x: T) -> T {
-    x.int_abs()
-}
+int_math!(i32, i32::wrapping_abs, i32::signum);
+int_math!(u32, |x: u32| x, |x: u32| (x != 0) as u32);
 
 macro_rules! complex_math {
     ($t:ty) => {
         impl CpuMath for Complex<$t> {
-            fn add(self, o: Self) -> Self {
-                self + o
+            #[inline(always)]
+            fn binary(self, o: Self, op: BinaryOp) -> Self {
+                match op {
+                    BinaryOp::Add => self + o,
+                    BinaryOp::Sub => self - o,
+                    BinaryOp::Mul => self * o,
+                    BinaryOp::Div => {
+                        // The textbook formula, as the GPU kernels compute it.
+                        let d = o.re * o.re + o.im * o.im;
+                        Complex::new(
+                            (self.re * o.re + self.im * o.im) / d,
+                            (self.im * o.re - self.re * o.im) / d,
+                        )
+                    }
+                    _ => self,
+                }
             }
-            fn sub(self, o: Self) -> Self {
-                self - o
-            }
-            fn mul(self, o: Self) -> Self {
-                self * o
-            }
-            fn div(self, o: Self) -> Self {
-                // The textbook formula, as the GPU kernels compute it.
-                let d = o.re * o.re + o.im * o.im;
-                Complex::new(
-                    (self.re * o.re + self.im * o.im) / d,
-                    (self.im * o.re - self.re * o.im) / d,
-                )
-            }
-            fn min(self, _o: Self) -> Self {
-                self
-            }
-            fn max(self, _o: Self) -> Self {
-                self
-            }
-            fn neg(self) -> Self {
-                -self
-            }
-            fn abs(self) -> Self {
-                self
-            }
-            fn math(self, _op: UnaryOp) -> Self {
-                self
+            #[inline(always)]
+            fn unary(self, op: UnaryOp) -> Self {
+                match op {
+                    UnaryOp::Neg => -self,
+                    UnaryOp::Square => self * self,
+                    _ => self,
+                }
             }
         }
     };
@@ -230,35 +183,33 @@ pub(crate) fn run(op: ElementwiseOp, d: DType, inputs: &[&[u8]], out: &mut [u8],
 
 fn typed<T: CpuMath>(op: ElementwiseOp, ins: &[&[T]], out: &mut [T], l: &Layout) {
     let out = &mut out[..l.len];
-    match op {
-        ElementwiseOp::Binary(b) => {
-            let (x, y) = (ins[0], ins[1]);
-            match b {
-                BinaryOp::Add => map2(out, x, y, l, |a: T, b: T| a.add(b)),
-                BinaryOp::Sub => map2(out, x, y, l, |a: T, b: T| a.sub(b)),
-                BinaryOp::Mul => map2(out, x, y, l, |a: T, b: T| a.mul(b)),
-                BinaryOp::Div => map2(out, x, y, l, |a: T, b: T| a.div(b)),
-                BinaryOp::Minimum => map2(out, x, y, l, |a: T, b: T| a.min(b)),
-                BinaryOp::Maximum => map2(out, x, y, l, |a: T, b: T| a.max(b)),
+    // One loop per op, with the op a constant inside it (so it inlines and vectorises).
+    macro_rules! binary {
+        ($b:expr, $($v:ident),*) => {
+            match $b {
+                $(BinaryOp::$v => map2(out, ins[0], ins[1], l, |a: T, b: T| a.binary(b, BinaryOp::$v)),)*
             }
-        }
+        };
+    }
+    macro_rules! unary {
+        ($u:expr, $($v:ident),*) => {
+            match $u {
+                $(UnaryOp::$v => map1(out, ins[0], l, |a: T| a.unary(UnaryOp::$v)),)*
+            }
+        };
+    }
+    match op {
+        ElementwiseOp::Binary(b) => binary!(
+            b, Add, Sub, Mul, Div, Minimum, Maximum, Pow, Atan2, Hypot, BitAnd, BitOr, BitXor, Shl,
+            Shr
+        ),
         ElementwiseOp::Unary(u) => {
-            let x = ins[0];
-            match u {
-                UnaryOp::Neg => map1(out, x, l, |a: T| a.neg()),
-                UnaryOp::Abs => map1(out, x, l, |a: T| a.abs()),
-                UnaryOp::Square => map1(out, x, l, |a: T| a.mul(a)),
-                UnaryOp::Sqrt => map1(out, x, l, |a: T| a.math(UnaryOp::Sqrt)),
-                UnaryOp::Exp => map1(out, x, l, |a: T| a.math(UnaryOp::Exp)),
-                UnaryOp::Log => map1(out, x, l, |a: T| a.math(UnaryOp::Log)),
-                UnaryOp::Sin => {
-                    map1(out, x, l, |a: T| a.math(UnaryOp::Sin));
-                    if matches!(T::DTYPE, DType::F32 | DType::F16) {
-                        patch_large_sin(out, x);
-                    }
-                }
-                UnaryOp::Cos => map1(out, x, l, |a: T| a.math(UnaryOp::Cos)),
-                UnaryOp::Tanh => map1(out, x, l, |a: T| a.math(UnaryOp::Tanh)),
+            unary!(
+                u, Neg, Abs, Square, Sqrt, Exp, Log, Sin, Cos, Tanh, Exp2, Log2, Tan, Sigmoid,
+                Floor, Ceil, Round, Trunc, Sign, Recip, Rsqrt, Not, Popcount
+            );
+            if u == UnaryOp::Sin && matches!(T::DTYPE, DType::F32 | DType::F16) {
+                patch_large_sin(out, ins[0]);
             }
         }
     }

@@ -64,6 +64,15 @@ fn expression(op: ElementwiseOp, d: DType) -> String {
             BinaryOp::Minimum => nan_min("min"),
             BinaryOp::Maximum if int => "max(x, y)".into(),
             BinaryOp::Maximum => nan_min("max"),
+            BinaryOp::Pow => "pow(x, y)".into(),
+            BinaryOp::Atan2 => "atan2(x, y)".into(),
+            BinaryOp::Hypot => "sqrt(x * x + y * y)".into(),
+            BinaryOp::BitAnd => "x & y".into(),
+            BinaryOp::BitOr => "x | y".into(),
+            BinaryOp::BitXor => "x ^ y".into(),
+            // WGSL takes shift counts mod 32 only for constants: mask them, as C and Rust do.
+            BinaryOp::Shl => "x << (u32(y) & 31u)".into(),
+            BinaryOp::Shr => "x >> (u32(y) & 31u)".into(),
         },
         ElementwiseOp::Unary(u) => match u {
             UnaryOp::Neg if d == DType::U32 => "0u - x".into(),
@@ -78,6 +87,20 @@ fn expression(op: ElementwiseOp, d: DType) -> String {
             UnaryOp::Sin => "sin(x)".into(),
             UnaryOp::Cos => "cos(x)".into(),
             UnaryOp::Tanh => "tanh(x)".into(),
+            UnaryOp::Exp2 => "exp2(x)".into(),
+            UnaryOp::Log2 => "log2(x)".into(),
+            UnaryOp::Tan => "tan(x)".into(),
+            UnaryOp::Sigmoid => "1.0 / (1.0 + exp(-x))".into(),
+            UnaryOp::Floor => "floor(x)".into(),
+            UnaryOp::Ceil => "ceil(x)".into(),
+            // WGSL's round, like NumPy's, takes halves to even.
+            UnaryOp::Round => "round(x)".into(),
+            UnaryOp::Trunc => "trunc(x)".into(),
+            UnaryOp::Sign => "sign(x)".into(),
+            UnaryOp::Recip => "1.0 / x".into(),
+            UnaryOp::Rsqrt => "inverseSqrt(x)".into(),
+            UnaryOp::Not => "~x".into(),
+            UnaryOp::Popcount => "countOneBits(x)".into(),
         },
     }
 }
@@ -97,18 +120,20 @@ pub(crate) fn run(
     out: &WgpuBuffer,
     l: &Layout,
 ) -> Result<()> {
-    if let (ElementwiseOp::Unary(u), true) = (op, d.needs_f64()) {
-        if u.transcendental() {
-            return Err(Error::DtypeUnsupported {
-                dtype: d,
-                device: be.label.clone(),
-                reason: format!(
-                    "{} in f64 has no WGSL built-in (SPIR-V defines it for 16- and 32-bit \
-                     floats only); use f32 here, or the CPU or CUDA backend",
-                    u.name()
-                ),
-            });
-        }
+    let no_f64 = match op {
+        ElementwiseOp::Unary(u) => u.transcendental(),
+        ElementwiseOp::Binary(b) => matches!(b, BinaryOp::Pow | BinaryOp::Atan2),
+    };
+    if no_f64 && d.needs_f64() {
+        return Err(Error::DtypeUnsupported {
+            dtype: d,
+            device: be.label.clone(),
+            reason: format!(
+                "{} in f64 has no WGSL built-in (SPIR-V defines it for 16- and 32-bit \
+                 floats only); use f32 here, or the CPU or CUDA backend",
+                op_name(op)
+            ),
+        });
     }
     let min_max = matches!(
         op,
