@@ -69,7 +69,13 @@ fn tolerance(op: &str, d: DType, x: f64, scale: f64) -> f64 {
     } else {
         0.0
     };
-    rel + abs + f16_round
+    // Results in the subnormal range are spaced absolutely: one spacing of the dtype's.
+    let subnormal = match d {
+        DType::F16 => 2f64.powi(-24),
+        DType::F32 | DType::C32 => 2f64.powi(-149),
+        _ => 0.0,
+    };
+    rel + abs + f16_round + subnormal
 }
 
 /// The integer reference, computed in the dtype itself (wrapping; `x / 0 == 0`; shift
