@@ -41,7 +41,7 @@ fn fill(be: &WgpuBackend, dst: &WgpuBuffer, bytes: u64, pattern: &[u8]) -> Resul
     let k = be.kernels.get(be, "creation/fill", "fill", || {
         specialise(&section(SOURCE, "fill"), &[("ENABLE", "")])
     })?;
-    be.dispatch_chunked(&k, &dst.raw, words, 4, |_, count| {
+    be.dispatch_chunked(&k, &dst.raw, words, 4, &[], |_, count| {
         let mut p = Vec::with_capacity(32);
         for v in [count as u32, period, 0, 0, w[0], w[1], w[2], w[3]] {
             p.extend_from_slice(&v.to_le_bytes());
@@ -107,20 +107,27 @@ fn ramp(
             ],
         )
     })?;
-    be.dispatch_chunked(&k, &dst.raw, len, dtype.size() as u64, |first, count| {
-        let mut p = Vec::with_capacity(64);
-        for v in [
-            count as u32,
-            first as u32,
-            last.is_some() as u32,
-            len as u32,
-        ] {
-            p.extend_from_slice(&v.to_le_bytes());
-        }
-        for v in [start, step, last.unwrap_or(0.0)] {
-            p.extend(calc_bytes(dtype, v));
-        }
-        p.resize(64, 0);
-        p
-    })
+    be.dispatch_chunked(
+        &k,
+        &dst.raw,
+        len,
+        dtype.size() as u64,
+        &[],
+        |first, count| {
+            let mut p = Vec::with_capacity(64);
+            for v in [
+                count as u32,
+                first as u32,
+                last.is_some() as u32,
+                len as u32,
+            ] {
+                p.extend_from_slice(&v.to_le_bytes());
+            }
+            for v in [start, step, last.unwrap_or(0.0)] {
+                p.extend(calc_bytes(dtype, v));
+            }
+            p.resize(64, 0);
+            p
+        },
+    )
 }

@@ -2,7 +2,7 @@
 //! dtype, dispatched in chunks no larger than the device's binding limit.
 
 use super::WgpuBackend;
-use super::kernel::specialise;
+use super::kernel::{Operand, specialise};
 use super::memory::WgpuBuffer;
 use crate::backend::{ElementwiseOp, Layout};
 use crate::element::DType;
@@ -243,64 +243,29 @@ pub(crate) fn run(
     let strides: Vec<[u32; 8]> = l.strides.iter().map(|s| words(s)).collect();
     let rank = l.shape.len() as u32;
 
-    let align = (be.limits.min_storage_buffer_offset_alignment as u64).max(256);
-    let per_chunk = ((limit / align * align) / esize).max(1);
-    let items = l.len as u64;
-    let scope = be.device.push_error_scope(wgpu::ErrorFilter::Validation);
-    let mut enc = be.device.create_command_encoder(&Default::default());
-    let mut first = 0u64;
-    while first < items {
-        let count = (items - first).min(per_chunk);
-        let mut block: Vec<u32> = vec![count as u32, first as u32, rank, 0];
-        block.extend(shape);
-        block.extend(strides[0]);
-        block.extend(strides.get(1).copied().unwrap_or([0; 8]));
-        let u = be.device.create_buffer(&wgpu::BufferDescriptor {
-            label: Some("streamcore elementwise params"),
-            size: (block.len() * 4) as u64,
-            usage: wgpu::BufferUsages::UNIFORM | wgpu::BufferUsages::COPY_DST,
-            mapped_at_creation: false,
-        });
-        be.queue.write_buffer(&u, 0, bytemuck::cast_slice(&block));
-        let chunk = |b| binding(b, first * esize, count * esize);
-        let whole = |b, k| binding(b, 0, extent(k) * esize);
-        let mut entries = vec![
-            wgpu::BindGroupEntry {
-                binding: 0,
-                resource: wgpu::BindingResource::Buffer(chunk(out)),
-            },
-            wgpu::BindGroupEntry {
-                binding: 1,
-                resource: u.as_entire_binding(),
-            },
-        ];
-        for (k, b) in inputs.iter().enumerate() {
-            let binding = if contiguous(k) { chunk(b) } else { whole(b, k) };
-            entries.push(wgpu::BindGroupEntry {
-                binding: 2 + k as u32,
-                resource: wgpu::BindingResource::Buffer(binding),
-            });
-        }
-        let bind = be.device.create_bind_group(&wgpu::BindGroupDescriptor {
-            label: None,
-            layout: &kernel.layout,
-            entries: &entries,
-        });
-        be.encode_dispatch(&mut enc, &kernel, &bind, count);
-        first += count;
-    }
-    be.queue.submit([enc.finish()]);
-    if let Some(e) = pollster::block_on(scope.pop()) {
-        return Err(be.scope_error(e, items * esize));
-    }
-    be.check_health()
-}
-
-/// A binding of `bytes` bytes (rounded up to whole words) of `b` from `offset`.
-fn binding(b: &WgpuBuffer, offset: u64, bytes: u64) -> wgpu::BufferBinding<'_> {
-    wgpu::BufferBinding {
-        buffer: &b.raw,
-        offset,
-        size: wgpu::BufferSize::new(bytes.div_ceil(4) * 4),
-    }
+    let operands: Vec<Operand<'_>> = inputs
+        .iter()
+        .enumerate()
+        .map(|(k, b)| {
+            if contiguous(k) {
+                Operand::Chunked(&b.raw)
+            } else {
+                Operand::Whole(&b.raw, extent(k) * esize)
+            }
+        })
+        .collect();
+    be.dispatch_chunked(
+        &kernel,
+        &out.raw,
+        l.len as u64,
+        esize,
+        &operands,
+        |first, count| {
+            let mut block: Vec<u32> = vec![count as u32, first as u32, rank, 0];
+            block.extend(shape);
+            block.extend(strides[0]);
+            block.extend(strides.get(1).copied().unwrap_or([0; 8]));
+            bytemuck::cast_slice(&block).to_vec()
+        },
+    )
 }

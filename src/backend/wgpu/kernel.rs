@@ -113,15 +113,17 @@ impl WgpuBackend {
         pass.dispatch_workgroups(x as u32, y as u32, 1);
     }
 
-    /// Runs `kernel` over `items` items of `item_bytes` bytes each in `buf` (binding 0), in
-    /// chunks no larger than the device's storage binding limit. `params(first, count)` gives
-    /// the uniform block (binding 1) of the chunk that starts at item `first`.
+    /// Runs `kernel` over `items` output items of `item_bytes` bytes each in `out` (binding
+    /// 0), in chunks no larger than the device's storage binding limit. `params(first, count)`
+    /// gives the uniform block (binding 1) of the chunk that starts at item `first`; `inputs`
+    /// are bindings 2, 3, ...: chunked alongside the output, or bound whole.
     pub(crate) fn dispatch_chunked(
         &self,
         kernel: &Kernel,
-        buf: &wgpu::Buffer,
+        out: &wgpu::Buffer,
         items: u64,
         item_bytes: u64,
+        inputs: &[Operand<'_>],
         params: impl Fn(u64, u64) -> Vec<u8>,
     ) -> Result<()> {
         // Chunk starts must meet the offset alignment; 256 is a multiple of every item size.
@@ -130,13 +132,12 @@ impl WgpuBackend {
         let per_chunk = (max_bind / item_bytes).max(1);
         let scope = self.device.push_error_scope(wgpu::ErrorFilter::Validation);
         let mut enc = self.device.create_command_encoder(&Default::default());
-        let mut uniforms = Vec::new();
         let mut first = 0;
         while first < items {
             let count = (items - first).min(per_chunk);
-            let offset = first * item_bytes;
-            let size = (count * item_bytes).div_ceil(4) * 4;
             let block = params(first, count);
+            debug_assert!(block.len() as u64 <= PARAMS_BYTES);
+            // Freed by wgpu once the submission no longer needs it.
             let u = self.device.create_buffer(&wgpu::BufferDescriptor {
                 label: Some("streamcore params"),
                 size: PARAMS_BYTES,
@@ -144,34 +145,56 @@ impl WgpuBackend {
                 mapped_at_creation: false,
             });
             self.queue.write_buffer(&u, 0, &block);
+            let chunk = |b| binding(b, first * item_bytes, count * item_bytes);
+            let mut entries = vec![
+                wgpu::BindGroupEntry {
+                    binding: 0,
+                    resource: wgpu::BindingResource::Buffer(chunk(out)),
+                },
+                wgpu::BindGroupEntry {
+                    binding: 1,
+                    resource: u.as_entire_binding(),
+                },
+            ];
+            for (k, input) in inputs.iter().enumerate() {
+                let b = match *input {
+                    Operand::Chunked(b) => chunk(b),
+                    Operand::Whole(b, bytes) => binding(b, 0, bytes),
+                };
+                entries.push(wgpu::BindGroupEntry {
+                    binding: 2 + k as u32,
+                    resource: wgpu::BindingResource::Buffer(b),
+                });
+            }
             let bind = self.device.create_bind_group(&wgpu::BindGroupDescriptor {
                 label: None,
                 layout: &kernel.layout,
-                entries: &[
-                    wgpu::BindGroupEntry {
-                        binding: 0,
-                        resource: wgpu::BindingResource::Buffer(wgpu::BufferBinding {
-                            buffer: buf,
-                            offset,
-                            size: wgpu::BufferSize::new(size),
-                        }),
-                    },
-                    wgpu::BindGroupEntry {
-                        binding: 1,
-                        resource: u.as_entire_binding(),
-                    },
-                ],
+                entries: &entries,
             });
             self.encode_dispatch(&mut enc, kernel, &bind, count);
-            uniforms.push(u);
             first += count;
         }
         self.queue.submit([enc.finish()]);
         if let Some(e) = pollster::block_on(scope.pop()) {
             return Err(self.scope_error(e, items * item_bytes));
         }
-        // The uniform buffers are freed by wgpu once the submission no longer needs them.
-        drop(uniforms);
         self.check_health()
+    }
+}
+
+/// An input binding of a chunked dispatch.
+pub(crate) enum Operand<'a> {
+    /// Bound at the same item range as each output chunk.
+    Chunked(&'a wgpu::Buffer),
+    /// Bound whole: its first this many bytes.
+    Whole(&'a wgpu::Buffer, u64),
+}
+
+/// A binding of `bytes` bytes (rounded up to whole words) of `b` from `offset`.
+fn binding(b: &wgpu::Buffer, offset: u64, bytes: u64) -> wgpu::BufferBinding<'_> {
+    wgpu::BufferBinding {
+        buffer: b,
+        offset,
+        size: wgpu::BufferSize::new(bytes.div_ceil(4) * 4),
     }
 }
