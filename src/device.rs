@@ -168,7 +168,7 @@ fn cached(
     open: impl FnOnce() -> Result<Box<dyn Backend>>,
 ) -> Result<Device> {
     // Held across `open` so that two threads do not open the same adapter twice.
-    let mut reg = registry().lock().unwrap_or_else(|p| p.into_inner());
+    let mut reg = crate::backend::lock(registry());
     if let Some(d) = reg.get(&key) {
         return Ok(d.clone());
     }

@@ -21,6 +21,13 @@ pub use pool::MemoryStats;
 /// write-only mapped GPU memory, hence `MaybeUninit`: it is written, never read.
 pub(crate) type HostSource<'a> = dyn Fn(usize, &mut [MaybeUninit<u8>]) + Sync + 'a;
 
+/// Locks a mutex, also when another thread panicked while holding it. streamcore's locks guard
+/// caches, pools and staging buffers whose every update is a single insert, pop or replace, so
+/// a poisoned lock still guards consistent data; refusing it would turn one panic into many.
+pub(crate) fn lock<T>(m: &std::sync::Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
 /// Copies `src` into the write-only `dst` of the same length (streaming stores when large).
 pub(crate) fn write_bytes(dst: &mut [MaybeUninit<u8>], src: &[u8]) {
     cpu::simd::copy_bytes(dst, src)

@@ -61,9 +61,7 @@ impl<B> Pool<B> {
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, Inner<B>> {
-        // A panic while holding the lock cannot leave the maps inconsistent (every update is a
-        // single push/pop plus counters), so a poisoned lock is still safe to use.
-        self.inner.lock().unwrap_or_else(|p| p.into_inner())
+        super::lock(&self.inner)
     }
 
     /// Takes a free buffer of exactly this class, counting it as in use.

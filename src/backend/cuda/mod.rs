@@ -231,7 +231,7 @@ impl CudaBackend {
 
     /// The module of op family `family`, compiled for this GPU on first use.
     fn module(&self, family: &'static str) -> Result<Arc<CudaModule>> {
-        let mut m = self.modules.lock().unwrap_or_else(|p| p.into_inner());
+        let mut m = super::lock(&self.modules);
         if let Some(module) = m.get(family) {
             return Ok(module.clone());
         }
@@ -417,7 +417,7 @@ impl Backend for CudaBackend {
                 .collect();
             return self.fill(d, bytes, &pattern);
         }
-        let mut guard = self.staging_up.lock().unwrap_or_else(|p| p.into_inner());
+        let mut guard = super::lock(&self.staging_up);
         let staging = self.pinned(&mut guard, bytes, true)?;
         let mut off = 0;
         while off < bytes {
@@ -443,7 +443,7 @@ impl Backend for CudaBackend {
     fn download(&self, src: &Buffer, dst: &mut [MaybeUninit<u8>]) -> Result<()> {
         let s = self.slice(src)?;
         let total = dst.len();
-        let mut guard = self.staging_down.lock().unwrap_or_else(|p| p.into_inner());
+        let mut guard = super::lock(&self.staging_down);
         let staging = self.pinned(&mut guard, total, false)?;
         let mut off = 0;
         while off < total {

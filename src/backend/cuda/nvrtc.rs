@@ -81,19 +81,12 @@ pub fn compile(name: &str, src: &str, arch: u32) -> Result<String> {
         &major.to_le_bytes(),
         &minor.to_le_bytes(),
     ]);
-    if let Some(p) = memory_cache()
-        .lock()
-        .unwrap_or_else(|p| p.into_inner())
-        .get(&key)
-    {
+    if let Some(p) = crate::backend::lock(memory_cache()).get(&key) {
         return Ok(p.clone());
     }
     let file = cache_dir().map(|d| d.join(format!("{name}-sm{arch}-{key:016x}.ptx")));
     if let Some(ptx) = file.as_ref().and_then(|f| std::fs::read_to_string(f).ok()) {
-        memory_cache()
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .insert(key, ptx.clone());
+        crate::backend::lock(memory_cache()).insert(key, ptx.clone());
         return Ok(ptx);
     }
     let opts = cudarc::nvrtc::CompileOptions {
@@ -127,9 +120,6 @@ pub fn compile(name: &str, src: &str, arch: u32) -> Result<String> {
             }
         }
     }
-    memory_cache()
-        .lock()
-        .unwrap_or_else(|p| p.into_inner())
-        .insert(key, ptx.clone());
+    crate::backend::lock(memory_cache()).insert(key, ptx.clone());
     Ok(ptx)
 }

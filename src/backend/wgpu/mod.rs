@@ -10,6 +10,7 @@ use std::sync::{Arc, Mutex, OnceLock};
 
 use super::{
     Backend, Buffer, CreationOp, ElementwiseOp, HostSource, Layout, MemoryStats, foreign_buffer,
+    lock,
 };
 use crate::device::{DeviceInfo, DeviceKind, WgpuOptions};
 use crate::element::DType;
@@ -341,10 +342,6 @@ impl WgpuBackend {
             other => Err(foreign_buffer("wgpu", other)),
         }
     }
-}
-
-fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(|p| p.into_inner())
 }
 
 impl Backend for WgpuBackend {
