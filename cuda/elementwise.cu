@@ -15,7 +15,12 @@ struct Layout {
     u64 shape[8];
     u64 stride0[8];
     u64 stride1[8];
+    u64 stride2[8];
 };
+
+// Input k of output element i: at i itself, at 0 (a single element), or at its offset.
+#define STREAMCORE_AT(K, STRIDE) \
+    ((l.contiguous & (1u << K)) ? i : (l.contiguous & (256u << K)) ? 0 : offset(i, l, l.STRIDE))
 
 __device__ __forceinline__ u64 offset(u64 g, const Layout& l, const u64* stride) {
     u64 off = 0;
@@ -40,6 +45,9 @@ __device__ __forceinline__ h16 from_calc(float x, h16) {
 }
 template <typename T> __device__ __forceinline__ T to_calc(T x) { return x; }
 template <typename T> __device__ __forceinline__ T from_calc(T x, T) { return x; }
+// The computation type of a storage type.
+template <typename S> struct Calc { typedef S T; };
+template <> struct Calc<h16> { typedef float T; };
 
 // ---- arithmetic, overloaded per computation type
 template <typename T> __device__ __forceinline__ T add(T a, T b) { return a + b; }
@@ -148,8 +156,8 @@ template <typename T> __device__ __forceinline__ T b_popcount(T a) { return (T)_
 #define STREAMCORE_BINARY(NAME, S, FN)                                                         \
     extern "C" __global__ void NAME(S* out, const S* a, const S* b, u64 n, Layout l) {         \
         STREAMCORE_GRID_LOOP(n) {                                                              \
-            S x = a[(l.contiguous & 1u) ? i : (l.contiguous & 256u) ? 0 : offset(i, l, l.stride0)]; \
-            S y = b[(l.contiguous & 2u) ? i : (l.contiguous & 512u) ? 0 : offset(i, l, l.stride1)]; \
+            S x = a[STREAMCORE_AT(0, stride0)];                                                \
+            S y = b[STREAMCORE_AT(1, stride1)];                                                \
             out[i] = from_calc(FN(to_calc(x), to_calc(y)), x);                                 \
         }                                                                                      \
     }
@@ -212,3 +220,158 @@ STREAMCORE_INT_TYPES(STREAMCORE_BINARY, bitor, b_or)
 STREAMCORE_INT_TYPES(STREAMCORE_BINARY, bitxor, b_xor)
 STREAMCORE_INT_TYPES(STREAMCORE_BINARY, shl, b_shl)
 STREAMCORE_INT_TYPES(STREAMCORE_BINARY, shr, b_shr)
+
+// ---- remainder with the divisor's sign (NumPy), log1p, expm1, conjugate
+__device__ __forceinline__ float f_rem(float x, float y) {
+    float r = fmodf(x, y);
+    return r == 0.0f ? copysignf(0.0f, y) : ((r < 0.0f) != (y < 0.0f) ? r + y : r);
+}
+__device__ __forceinline__ double f_rem(double x, double y) {
+    double r = fmod(x, y);
+    return r == 0.0 ? copysign(0.0, y) : ((r < 0.0) != (y < 0.0) ? r + y : r);
+}
+__device__ __forceinline__ int f_rem(int x, int y) {
+    if (y == 0) return 0;
+    int r = (y == -1) ? 0 : x % y;
+    return (r != 0 && ((r < 0) != (y < 0))) ? r + y : r;
+}
+__device__ __forceinline__ unsigned f_rem(unsigned x, unsigned y) { return y == 0u ? 0u : x % y; }
+__device__ __forceinline__ float f_log1p(float x) { return log1pf(x); }
+__device__ __forceinline__ double f_log1p(double x) { return log1p(x); }
+__device__ __forceinline__ float f_expm1(float x) { return expm1f(x); }
+__device__ __forceinline__ double f_expm1(double x) { return expm1(x); }
+template <typename V> __device__ __forceinline__ V f_conj(V a) { V r; r.x = a.x; r.y = -a.y; return r; }
+
+STREAMCORE_REAL_TYPES(STREAMCORE_BINARY, rem, f_rem)
+STREAMCORE_FLOAT_TYPES(STREAMCORE_UNARY, log1p, f_log1p)
+STREAMCORE_FLOAT_TYPES(STREAMCORE_UNARY, expm1, f_expm1)
+STREAMCORE_UNARY(conj_c32, float2, f_conj)
+STREAMCORE_UNARY(conj_c64, double2, f_conj)
+
+// ---- comparisons: a u32 mask. C++ comparisons are IEEE: false with NaN, except !=.
+#define STREAMCORE_COMPARE(NAME, S, OP)                                                       \
+    extern "C" __global__ void NAME(unsigned* out, const S* a, const S* b, u64 n, Layout l) { \
+        STREAMCORE_GRID_LOOP(n) {                                                             \
+            out[i] = (to_calc(a[STREAMCORE_AT(0, stride0)]) OP to_calc(b[STREAMCORE_AT(1, stride1)])) ? 1u : 0u; \
+        }                                                                                     \
+    }
+#define STREAMCORE_COMPARE_ALL(NAME, OP)                                                       \
+    STREAMCORE_REAL_TYPES(STREAMCORE_COMPARE, NAME, OP)
+STREAMCORE_COMPARE_ALL(eq, ==)
+STREAMCORE_COMPARE_ALL(ne, !=)
+STREAMCORE_COMPARE_ALL(lt, <)
+STREAMCORE_COMPARE_ALL(le, <=)
+STREAMCORE_COMPARE_ALL(gt, >)
+STREAMCORE_COMPARE_ALL(ge, >=)
+#define STREAMCORE_COMPARE_COMPLEX(NAME, S, EXPR)                                             \
+    extern "C" __global__ void NAME(unsigned* out, const S* a, const S* b, u64 n, Layout l) { \
+        STREAMCORE_GRID_LOOP(n) {                                                             \
+            S x = a[STREAMCORE_AT(0, stride0)];                                               \
+            S y = b[STREAMCORE_AT(1, stride1)];                                               \
+            out[i] = (EXPR) ? 1u : 0u;                                                        \
+        }                                                                                     \
+    }
+STREAMCORE_COMPARE_COMPLEX(eq_c32, float2, x.x == y.x && x.y == y.y)
+STREAMCORE_COMPARE_COMPLEX(eq_c64, double2, x.x == y.x && x.y == y.y)
+STREAMCORE_COMPARE_COMPLEX(ne_c32, float2, x.x != y.x || x.y != y.y)
+STREAMCORE_COMPARE_COMPLEX(ne_c64, double2, x.x != y.x || x.y != y.y)
+
+// ---- where, fma, clip: three operands
+#define STREAMCORE_TERNARY(NAME, S, M, EXPR)                                                  \
+    extern "C" __global__ void NAME(S* out, const M* a, const S* b, const S* c, u64 n, Layout l) { \
+        STREAMCORE_GRID_LOOP(n) {                                                             \
+            M xm = a[STREAMCORE_AT(0, stride0)];                                              \
+            S ys = b[STREAMCORE_AT(1, stride1)];                                              \
+            S zs = c[STREAMCORE_AT(2, stride2)];                                              \
+            out[i] = EXPR;                                                                    \
+        }                                                                                     \
+    }
+#define WHERE_EXPR (xm != 0u ? ys : zs)
+#define STREAMCORE_WHERE(NAME, S, _) STREAMCORE_TERNARY(NAME, S, unsigned, WHERE_EXPR)
+STREAMCORE_ALL_TYPES(STREAMCORE_WHERE, where, _)
+
+__device__ __forceinline__ float f_fma(float a, float b, float c) { return fmaf(a, b, c); }
+__device__ __forceinline__ double f_fma(double a, double b, double c) { return fma(a, b, c); }
+__device__ __forceinline__ int f_fma(int a, int b, int c) { return add(mul(a, b), c); }
+__device__ __forceinline__ unsigned f_fma(unsigned a, unsigned b, unsigned c) { return a * b + c; }
+__device__ __forceinline__ float2 f_fma(float2 a, float2 b, float2 c) { return add(mul(a, b), c); }
+__device__ __forceinline__ double2 f_fma(double2 a, double2 b, double2 c) { return add(mul(a, b), c); }
+#define FMA_EXPR from_calc(f_fma(to_calc(xm), to_calc(ys), to_calc(zs)), ys)
+#define STREAMCORE_FMA(NAME, S, _) STREAMCORE_TERNARY(NAME, S, S, FMA_EXPR)
+STREAMCORE_ALL_TYPES(STREAMCORE_FMA, fma, _)
+#define CLIP_EXPR from_calc(mn(mx(to_calc(xm), to_calc(ys)), to_calc(zs)), ys)
+#define STREAMCORE_CLIP(NAME, S, _) STREAMCORE_TERNARY(NAME, S, S, CLIP_EXPR)
+STREAMCORE_REAL_TYPES(STREAMCORE_CLIP, clip, _)
+
+// ---- complex parts
+#define STREAMCORE_PART(NAME, S, R, EXPR)                                                     \
+    extern "C" __global__ void NAME(R* out, const S* a, u64 n, Layout l) {                    \
+        STREAMCORE_GRID_LOOP(n) {                                                             \
+            S x = a[STREAMCORE_AT(0, stride0)];                                               \
+            out[i] = EXPR;                                                                    \
+        }                                                                                     \
+    }
+STREAMCORE_PART(real_c32, float2, float, x.x)
+STREAMCORE_PART(real_c64, double2, double, x.x)
+STREAMCORE_PART(imag_c32, float2, float, x.y)
+STREAMCORE_PART(imag_c64, double2, double, x.y)
+STREAMCORE_PART(cabs_c32, float2, float, hypotf(x.x, x.y))
+STREAMCORE_PART(cabs_c64, double2, double, hypot(x.x, x.y))
+STREAMCORE_PART(arg_c32, float2, float, atan2f(x.y, x.x))
+STREAMCORE_PART(arg_c64, double2, double, atan2(x.y, x.x))
+
+// ---- casts, with Array::cast's rules: float -> int truncates and saturates, NaN gives 0
+// (the cvt.rzi instructions do exactly that); i32 <-> u32 keep the bits; complex -> real
+// keeps the real part; real -> complex has imaginary part 0.
+template <typename I, typename O> __device__ __forceinline__ void cv(I x, O& o) { o = (O)x; }
+__device__ __forceinline__ void cv(float x, int& o) { o = __float2int_rz(x); }
+__device__ __forceinline__ void cv(float x, unsigned& o) { o = __float2uint_rz(x); }
+__device__ __forceinline__ void cv(double x, int& o) { o = __double2int_rz(x); }
+__device__ __forceinline__ void cv(double x, unsigned& o) { o = __double2uint_rz(x); }
+#define STREAMCORE_CV_COMPLEX(V, R)                                                            \
+    __device__ __forceinline__ void cv(V x, float& o) { o = (float)x.x; }                     \
+    __device__ __forceinline__ void cv(V x, double& o) { o = (double)x.x; }                   \
+    __device__ __forceinline__ void cv(V x, int& o) { cv(x.x, o); }                           \
+    __device__ __forceinline__ void cv(V x, unsigned& o) { cv(x.x, o); }                      \
+    __device__ __forceinline__ void cv(V x, float2& o) { o.x = (float)x.x; o.y = (float)x.y; } \
+    __device__ __forceinline__ void cv(V x, double2& o) { o.x = (double)x.x; o.y = (double)x.y; }
+STREAMCORE_CV_COMPLEX(float2, float)
+STREAMCORE_CV_COMPLEX(double2, double)
+#define STREAMCORE_CV_TO_COMPLEX(T)                                                            \
+    __device__ __forceinline__ void cv(T x, float2& o) { o.x = (float)x; o.y = 0.0f; }        \
+    __device__ __forceinline__ void cv(T x, double2& o) { o.x = (double)x; o.y = 0.0; }
+STREAMCORE_CV_TO_COMPLEX(float)
+STREAMCORE_CV_TO_COMPLEX(double)
+STREAMCORE_CV_TO_COMPLEX(int)
+STREAMCORE_CV_TO_COMPLEX(unsigned)
+// f64 -> f16 in one rounding (through f32 it would round twice).
+__device__ __forceinline__ h16 store_as(double x, h16) {
+    h16 r;
+    asm("cvt.rn.f16.f64 %0, %1;" : "=h"(r.bits) : "d"(x));
+    return r;
+}
+template <typename C> __device__ __forceinline__ h16 store_as(C x, h16) {
+    float f; cv(x, f); return from_calc(f, h16());
+}
+template <typename C, typename O> __device__ __forceinline__ O store_as(C x, O) {
+    O o; cv(x, o); return o;
+}
+
+#define STREAMCORE_CAST(NAME, S, O)                                                           \
+    extern "C" __global__ void NAME(O* out, const S* a, u64 n, Layout l) {                    \
+        STREAMCORE_GRID_LOOP(n) {                                                             \
+            out[i] = store_as(to_calc(a[STREAMCORE_AT(0, stride0)]), O());                    \
+        }                                                                                     \
+    }
+#define STREAMCORE_CAST_FROM(S, SN)                                                            \
+    STREAMCORE_CAST(cast_f16_##SN, S, h16) STREAMCORE_CAST(cast_f32_##SN, S, float)           \
+    STREAMCORE_CAST(cast_f64_##SN, S, double) STREAMCORE_CAST(cast_i32_##SN, S, int)          \
+    STREAMCORE_CAST(cast_u32_##SN, S, unsigned) STREAMCORE_CAST(cast_c32_##SN, S, float2)     \
+    STREAMCORE_CAST(cast_c64_##SN, S, double2)
+STREAMCORE_CAST_FROM(h16, f16)
+STREAMCORE_CAST_FROM(float, f32)
+STREAMCORE_CAST_FROM(double, f64)
+STREAMCORE_CAST_FROM(int, i32)
+STREAMCORE_CAST_FROM(unsigned, u32)
+STREAMCORE_CAST_FROM(float2, c32)
+STREAMCORE_CAST_FROM(double2, c64)

@@ -1,8 +1,8 @@
-// elementwise: out[i] = EXPR(x, y) for unary and binary ops with NumPy broadcasting.
-// Specialised by src/backend/wgpu/elementwise.rs: ENABLE, ELEM (storage type), CALC
-// (the type computed in: f32 for f16, else ELEM), HELPERS (complex arithmetic), IN1
-// (the second input's binding, when binary), IDX0/IDX1 (how each input is indexed),
-// LOAD1 and EXPR.
+// elementwise: out[i] = EXPR(x, y, z) with NumPy broadcasting, for unary, binary and ternary
+// ops, comparisons (u32 masks), casts and complex parts.
+// Specialised by src/backend/wgpu/elementwise.rs: ENABLE, OUT (storage type of the output),
+// INPUTS (bindings 2, 3, 4 with their storage types), HELPERS, LOADS (x, y, z in their
+// computation types: f32 for f16) and EXPR.
 // Each dispatch covers `count` output elements starting at element `first` of the whole
 // array. An input with the output's shape is bound at the same offset and read at `i`; a
 // broadcast input is bound whole and read at its offset for global element `g`, computed from
@@ -17,12 +17,12 @@ struct Params {
     shape: array<vec4<u32>, 2>,
     stride0: array<vec4<u32>, 2>,
     stride1: array<vec4<u32>, 2>,
+    stride2: array<vec4<u32>, 2>,
 }
 
-@group(0) @binding(0) var<storage, read_write> out: array<{{ELEM}}>;
+@group(0) @binding(0) var<storage, read_write> out: array<{{OUT}}>;
 @group(0) @binding(1) var<uniform> p: Params;
-@group(0) @binding(2) var<storage, read> in0: array<{{ELEM}}>;
-{{IN1}}
+{{INPUTS}}
 
 fn at(v: array<vec4<u32>, 2>, d: u32) -> u32 {
     return v[d / 4u][d % 4u];
@@ -54,7 +54,6 @@ fn main(
         return;
     }
     let g = p.first + i;
-    let x = {{CALC}}(in0[{{IDX0}}]);
-    {{LOAD1}}
-    out[i] = {{ELEM}}({{EXPR}});
+    {{LOADS}}
+    out[i] = {{OUT}}({{EXPR}});
 }

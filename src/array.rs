@@ -112,23 +112,56 @@ impl<T: Element> Array<T> {
         Ok(Self::wrap(device, buf, shape, len))
     }
 
-    /// Runs an elementwise op over `inputs` (all on this array's device) into a new array.
-    pub(crate) fn run_elementwise(
-        &self,
+    /// Runs elementwise `op` with operand dtype `operand` over `inputs` (on `device`) into a
+    /// new array of `shape`.
+    pub(crate) fn launch(
+        device: &Device,
         shape: &[usize],
         op: crate::backend::ElementwiseOp,
-        inputs: &[&Array<T>],
+        operand: DType,
+        inputs: &[&Buffer],
         layout: &crate::backend::Layout,
-    ) -> Result<Array<T>> {
-        let device = &self.device;
+    ) -> Result<Self> {
+        debug_assert_eq!(op.out_dtype(operand), T::DTYPE);
+        device.backend().check_dtype(operand)?;
         let (mut buf, len) = Self::alloc(device, shape, "elementwise")?;
         if len > 0 {
-            let bufs: Vec<&Buffer> = inputs.iter().map(|a| &*a.buffer).collect();
             device
                 .backend()
-                .elementwise(op, T::DTYPE, &bufs, &mut buf, layout)?;
+                .elementwise(op, operand, inputs, &mut buf, layout)?;
         }
         Ok(Self::wrap(device, buf, shape, len))
+    }
+
+    /// The device buffer (crate-internal: kernels bind it).
+    pub(crate) fn buffer(&self) -> &Buffer {
+        &self.buffer
+    }
+
+    /// A new array sharing this buffer: with another shape of the same length, or another
+    /// element type of the same dtype (`T::Real` for real `T`). Arrays are immutable, so
+    /// sharing is safe.
+    pub(crate) fn share<U: Element>(&self, shape: &[usize]) -> Result<Array<U>> {
+        let len: usize = shape.iter().product();
+        if U::DTYPE != T::DTYPE || len != self.len {
+            return Err(Error::invalid(
+                "share",
+                format!(
+                    "cannot view {} elements of {} as {:?} of {}",
+                    self.len,
+                    T::DTYPE,
+                    shape,
+                    U::DTYPE
+                ),
+            ));
+        }
+        Ok(Array {
+            device: self.device.clone(),
+            buffer: self.buffer.clone(),
+            shape: shape.to_vec(),
+            len,
+            _t: PhantomData,
+        })
     }
 
     /// Copies any ndarray (owned or view, any layout: strided, transposed, negative steps)

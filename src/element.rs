@@ -84,6 +84,15 @@ impl DType {
         matches!(self, DType::C32 | DType::C64)
     }
 
+    /// The real type of a complex dtype (complex64 -> float32); other dtypes are their own.
+    pub const fn real(self) -> DType {
+        match self {
+            DType::C32 => DType::F32,
+            DType::C64 => DType::F64,
+            d => d,
+        }
+    }
+
     /// True when computing on this dtype needs 64-bit float support on the device.
     pub const fn needs_f64(self) -> bool {
         matches!(self, DType::F64 | DType::C64)
@@ -125,6 +134,9 @@ pub trait Element:
     /// The run-time tag.
     const DTYPE: DType;
 
+    /// The type of the real and imaginary parts: `f32` for `Complex<f32>`, else `Self`.
+    type Real: Element;
+
     /// Converts from f64 the way NumPy's `astype` does (complex: real part set, imaginary 0;
     /// integers: truncated toward zero and wrapped).
     fn from_f64(v: f64) -> Self;
@@ -139,6 +151,7 @@ pub trait Element:
 }
 
 impl Element for f16 {
+    type Real = f16;
     const DTYPE: DType = DType::F16;
     fn from_f64(v: f64) -> Self {
         f16::from_f64(v)
@@ -149,6 +162,7 @@ impl Element for f16 {
 }
 
 impl Element for f32 {
+    type Real = f32;
     const DTYPE: DType = DType::F32;
     fn from_f64(v: f64) -> Self {
         v as f32
@@ -159,6 +173,7 @@ impl Element for f32 {
 }
 
 impl Element for f64 {
+    type Real = f64;
     const DTYPE: DType = DType::F64;
     fn from_f64(v: f64) -> Self {
         v
@@ -169,6 +184,7 @@ impl Element for f64 {
 }
 
 impl Element for i32 {
+    type Real = i32;
     const DTYPE: DType = DType::I32;
     fn from_f64(v: f64) -> Self {
         // Wrap like a C cast of an in-range int64, not Rust's saturating `as`.
@@ -180,6 +196,7 @@ impl Element for i32 {
 }
 
 impl Element for u32 {
+    type Real = u32;
     const DTYPE: DType = DType::U32;
     fn from_f64(v: f64) -> Self {
         (v as i64) as u32
@@ -190,6 +207,7 @@ impl Element for u32 {
 }
 
 impl Element for Complex<f32> {
+    type Real = f32;
     const DTYPE: DType = DType::C32;
     fn from_f64(v: f64) -> Self {
         Complex::new(v as f32, 0.0)
@@ -203,6 +221,7 @@ impl Element for Complex<f32> {
 }
 
 impl Element for Complex<f64> {
+    type Real = f64;
     const DTYPE: DType = DType::C64;
     fn from_f64(v: f64) -> Self {
         Complex::new(v, 0.0)

@@ -41,7 +41,7 @@ pub use element::{DType, Element};
 pub use error::{Error, Result};
 pub use half::f16;
 pub use num_complex::Complex;
-pub use ops::elementwise::{BinaryOp, UnaryOp};
+pub use ops::elementwise::{BinaryOp, CompareOp, ComplexPart, UnaryOp};
 
 /// `Complex<f32>`.
 pub type Complex32 = Complex<f32>;

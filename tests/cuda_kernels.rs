@@ -54,7 +54,7 @@ fn every_elementwise_kernel_the_launcher_names_exists() {
     if !streamcore::cuda::nvrtc_available() {
         return;
     }
-    use streamcore::{BinaryOp, DType, UnaryOp};
+    use streamcore::{BinaryOp, CompareOp, DType, UnaryOp};
     let src = streamcore::cuda::KERNELS
         .iter()
         .find(|(n, _)| *n == "elementwise")
@@ -76,6 +76,24 @@ fn every_elementwise_kernel_the_launcher_names_exists() {
                 .filter(|o| o.supports(d))
                 .map(|o| format!("{}_{}", o.name(), suffix(d))),
         );
+        names.extend(
+            CompareOp::ALL
+                .iter()
+                .filter(|o| o.supports(d))
+                .map(|o| format!("{}_{}", o.name(), suffix(d))),
+        );
+        names.push(format!("where_{}", suffix(d)));
+        names.push(format!("fma_{}", suffix(d)));
+        if !d.is_complex() {
+            names.push(format!("clip_{}", suffix(d)));
+        } else {
+            for p in ["real", "imag", "cabs", "arg"] {
+                names.push(format!("{p}_{}", suffix(d)));
+            }
+        }
+        for to in DType::ALL.into_iter().filter(|&t| t != d) {
+            names.push(format!("cast_{}_{}", to.short_name(), suffix(d)));
+        }
     }
     for n in &names {
         assert!(

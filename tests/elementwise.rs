@@ -8,7 +8,7 @@ mod common;
 use common::{Random, on_every_device, random_vec, rng};
 use rand::Rng;
 use streamcore::prelude::*;
-use streamcore::{BinaryOp, UnaryOp};
+use streamcore::{BinaryOp, CompareOp, UnaryOp};
 
 const PATTERNS: &[(&[usize], &[usize])] = &[
     (&[4, 5], &[4, 5]),
@@ -44,6 +44,9 @@ fn tolerance(op: &str, d: DType, x: f64, scale: f64) -> f64 {
         "add" | "sub" | "mul" | "neg" | "abs" | "square" | "minimum" | "maximum" => 1.0,
         "div" | "sqrt" | "recip" | "rsqrt" | "hypot" => 3.0,
         "exp" | "exp2" => 3.0 + 2.0 * x.abs(),
+        "conj" | "eq" | "where" => 0.0,
+        // WGSL's float % is x - y * trunc(x / y): rounding errors relative to |x| + |y|.
+        "rem" => 8.0,
         "floor" | "ceil" | "round" | "trunc" | "sign" => 0.0,
         // WGSL's pow is exp2(y * log2(x)): its error grows with the exponent (scale carries it).
         "pow" => 64.0,
@@ -60,6 +63,8 @@ fn tolerance(op: &str, d: DType, x: f64, scale: f64) -> f64 {
         // tan inherits sin and cos errors, divided by cos (at least 0.54 on the tested [-1, 1]).
         ("tan", DType::F32 | DType::F16) => 2f64.powi(-9),
         ("log2", DType::F32 | DType::F16) => 2f64.powi(-21),
+        // WGSL has no log1p or expm1: log(1 + x) and exp(x) - 1 beyond |x| = 0.1.
+        ("log1p" | "expm1", DType::F32 | DType::F16) => 2f64.powi(-20),
         _ => 0.0,
     };
     // f16 results are rounded once more, from f32: near a rounding boundary that can land one
@@ -89,6 +94,9 @@ macro_rules! int_binary {
             BinaryOp::Mul => a.wrapping_mul(b),
             BinaryOp::Div if b == 0 => 0,
             BinaryOp::Div => a.wrapping_div(b),
+            BinaryOp::Rem if b == 0 => 0,
+            // NumPy: the result takes the divisor's sign.
+            BinaryOp::Rem => floor_rem(a as i64, b as i64) as _,
             BinaryOp::Minimum => a.min(b),
             BinaryOp::Maximum => a.max(b),
             BinaryOp::BitAnd => a & b,
@@ -99,6 +107,16 @@ macro_rules! int_binary {
             _ => unreachable!("float op on an integer"),
         }
     }};
+}
+
+/// NumPy's integer remainder computed in i64: the result takes the divisor's sign.
+fn floor_rem(a: i64, b: i64) -> i64 {
+    let r = a % b;
+    if r != 0 && ((r < 0) != (b < 0)) {
+        r + b
+    } else {
+        r
+    }
 }
 
 fn ref_binary(op: BinaryOp, d: DType, x: (f64, f64), y: (f64, f64)) -> (f64, f64) {
@@ -118,6 +136,15 @@ fn ref_binary(op: BinaryOp, d: DType, x: (f64, f64), y: (f64, f64)) -> (f64, f64
             ((x.0 * y.0 + x.1 * y.1) / m, (x.1 * y.0 - x.0 * y.1) / m)
         }
         BinaryOp::Div => (x.0 / y.0, 0.0),
+        BinaryOp::Rem => {
+            let m = x.0 % y.0;
+            let r = if m != 0.0 && ((m < 0.0) != (y.0 < 0.0)) {
+                m + y.0
+            } else {
+                m
+            };
+            (r, 0.0)
+        }
         BinaryOp::Minimum if nan => (f64::NAN, 0.0),
         BinaryOp::Maximum if nan => (f64::NAN, 0.0),
         BinaryOp::Minimum => (x.0.min(y.0), 0.0),
@@ -173,6 +200,9 @@ fn ref_unary(op: UnaryOp, d: DType, x: (f64, f64)) -> (f64, f64) {
         UnaryOp::Sign => (x.0, 0.0),
         UnaryOp::Recip => (1.0 / x.0, 0.0),
         UnaryOp::Rsqrt => (1.0 / x.0.sqrt(), 0.0),
+        UnaryOp::Log1p => (x.0.ln_1p(), 0.0),
+        UnaryOp::Expm1 => (x.0.exp_m1(), 0.0),
+        UnaryOp::Conj => (x.0, -x.1),
         UnaryOp::Not | UnaryOp::Popcount => unreachable!("integer op on {d}"),
     }
 }
@@ -211,6 +241,12 @@ fn check_binary<T: Random>(dev: &Device, op: BinaryOp, r: &mut rand::rngs::StdRn
             // Keep quotients representable in f16.
             for v in va.iter_mut() {
                 *v = T::from_f64(v.to_f64().clamp(-60.0, 60.0));
+            }
+        }
+        if op == BinaryOp::Rem && d.is_float() {
+            for v in vb.iter_mut() {
+                let y = v.to_f64();
+                *v = T::from_f64(y.signum() * y.abs().max(0.5));
             }
         }
         if op == BinaryOp::Pow {
@@ -289,6 +325,11 @@ fn check_unary<T: Random>(dev: &Device, op: UnaryOp, r: &mut rand::rngs::StdRng)
                         T::from_f64(r.random_range(-std::f64::consts::PI..std::f64::consts::PI))
                     }
                     UnaryOp::Tanh => T::from_f64(r.random_range(-5.0..5.0)),
+                    // Small arguments too, where log1p and expm1 earn their keep.
+                    UnaryOp::Log1p | UnaryOp::Expm1 => {
+                        let e = r.random_range(-8..=0);
+                        T::from_f64(r.random_range(-0.9..2.0) * 10f64.powi(e))
+                    }
                     _ => x,
                 }
             })
@@ -578,5 +619,302 @@ fn rounding_signs_and_bits_follow_numpy() {
             x.unary_op(UnaryOp::Popcount).unwrap_err(),
             Error::DtypeUnsupported { .. }
         ));
+    });
+}
+
+/// Three-operand broadcasting patterns for where, fma and clip.
+const PATTERNS3: &[(&[usize], &[usize], &[usize])] = &[
+    (&[4, 5], &[4, 5], &[4, 5]),
+    (&[4, 1], &[5], &[]),
+    (&[3, 1, 2], &[1, 4, 1], &[2]),
+    (&[0, 2], &[2], &[1]),
+    (&[70_001], &[70_001], &[1]),
+    (&[1], &[9, 1], &[9, 300]),
+];
+
+fn broadcast3<T: Clone>(v: &[Vec<T>], shapes: [&[usize]; 3], out: &[usize]) -> Vec<Vec<T>> {
+    (0..3)
+        .map(|k| {
+            ndarray::ArrayD::from_shape_vec(ndarray::IxDyn(shapes[k]), v[k].clone())
+                .unwrap()
+                .broadcast(out.to_vec())
+                .unwrap()
+                .iter()
+                .cloned()
+                .collect()
+        })
+        .collect()
+}
+
+fn check_ternary<T: Random>(dev: &Device, r: &mut rand::rngs::StdRng) {
+    let d = T::DTYPE;
+    for &(sa, sb, sc) in PATTERNS3 {
+        let n = |s: &[usize]| s.iter().product::<usize>();
+        let (va, vb, vc) = (
+            random_vec::<T>(r, n(sa)),
+            random_vec::<T>(r, n(sb)),
+            random_vec::<T>(r, n(sc)),
+        );
+        let mask: Vec<u32> = (0..n(sa)).map(|_| r.random_range(0..3)).collect();
+        let (a, b, c) = (
+            Array::from_vec(dev, va.clone(), sa).unwrap(),
+            Array::from_vec(dev, vb.clone(), sb).unwrap(),
+            Array::from_vec(dev, vc.clone(), sc).unwrap(),
+        );
+        let m = Array::from_vec(dev, mask.clone(), sa).unwrap();
+        let w = Array::where_(&m, &b, &c).unwrap();
+        let out = w.shape().to_vec();
+        let bv = broadcast3(&[va.clone(), vb.clone(), vc.clone()], [sa, sb, sc], &out);
+        let bm: Vec<u32> = ndarray::ArrayD::from_shape_vec(ndarray::IxDyn(sa), mask)
+            .unwrap()
+            .broadcast(out.clone())
+            .unwrap()
+            .iter()
+            .copied()
+            .collect();
+        for (i, g) in w.to_vec().unwrap().iter().enumerate() {
+            let want = if bm[i] != 0 { bv[1][i] } else { bv[2][i] };
+            assert_eq!(*g, want, "where {d} {sa:?} {sb:?} {sc:?} on {dev} at {i}");
+        }
+
+        let f = a.fma(&b, &c).unwrap();
+        assert_eq!(f.shape(), &out[..]);
+        for (i, g) in f.to_vec().unwrap().iter().enumerate() {
+            let (x, y, z) = (bv[0][i].to_c64(), bv[1][i].to_c64(), bv[2][i].to_c64());
+            let want = match d {
+                DType::I32 => {
+                    let v = (x.0 as i32)
+                        .wrapping_mul(y.0 as i32)
+                        .wrapping_add(z.0 as i32);
+                    (v as f64, 0.0)
+                }
+                DType::U32 => {
+                    let v = (x.0 as u32)
+                        .wrapping_mul(y.0 as u32)
+                        .wrapping_add(z.0 as u32);
+                    (v as f64, 0.0)
+                }
+                _ => (x.0 * y.0 - x.1 * y.1 + z.0, x.0 * y.1 + x.1 * y.0 + z.1),
+            };
+            let want = round_to::<T>(want);
+            let scale = (x.0.abs() + x.1.abs()) * (y.0.abs() + y.1.abs()) + z.0.abs() + z.1.abs();
+            let tol = if d.is_float() {
+                tolerance("mul", d, 0.0, scale)
+            } else {
+                0.0
+            };
+            assert!(
+                close(g.to_c64(), want, tol),
+                "fma {d} on {dev}: {x:?}*{y:?}+{z:?} = {g:?}, expected {want:?}"
+            );
+        }
+
+        if d.is_complex() {
+            assert!(matches!(
+                a.clip_arrays(&b, &c),
+                Err(Error::DtypeUnsupported { .. })
+            ));
+            continue;
+        }
+        let cl = a.clip_arrays(&b, &c).unwrap();
+        for (i, g) in cl.to_vec().unwrap().iter().enumerate() {
+            let (x, lo, hi) = (bv[0][i], bv[1][i], bv[2][i]);
+            // minimum(maximum(x, lo), hi), computed in the dtype's own order.
+            let mx = if x.to_f64() < lo.to_f64() { lo } else { x };
+            let want = if hi.to_f64() < mx.to_f64() { hi } else { mx };
+            assert_eq!(*g, want, "clip {d} on {dev}: {x:?} in [{lo:?}, {hi:?}]");
+        }
+    }
+}
+
+fn check_compare<T: Random>(dev: &Device, r: &mut rand::rngs::StdRng) {
+    let d = T::DTYPE;
+    for (sa, sb) in PATTERNS {
+        let (na, nb) = (sa.iter().product(), sb.iter().product());
+        let va = random_vec::<T>(r, na);
+        // Half the right-hand values equal a left-hand one, so == and <= are exercised.
+        let vb: Vec<T> = (0..nb)
+            .map(|i| {
+                if na > 0 && r.random_bool(0.5) {
+                    va[i % na]
+                } else {
+                    T::random(r)
+                }
+            })
+            .collect();
+        let a = Array::from_vec(dev, va.clone(), sa).unwrap();
+        let b = Array::from_vec(dev, vb.clone(), sb).unwrap();
+        for op in CompareOp::ALL {
+            if !op.supports(d) {
+                assert!(a.compare(&b, op).is_err());
+                continue;
+            }
+            let got = a.compare(&b, op).unwrap();
+            let shape = got.shape().to_vec();
+            let ha = ndarray::ArrayD::from_shape_vec(ndarray::IxDyn(sa), va.clone()).unwrap();
+            let hb = ndarray::ArrayD::from_shape_vec(ndarray::IxDyn(sb), vb.clone()).unwrap();
+            let (ba, bb) = (
+                ha.broadcast(shape.clone()).unwrap(),
+                hb.broadcast(shape.clone()).unwrap(),
+            );
+            for ((g, x), y) in got.to_vec().unwrap().iter().zip(ba.iter()).zip(bb.iter()) {
+                let (xv, yv) = (x.to_c64(), y.to_c64());
+                let want = if d.is_complex() {
+                    let eq = xv == yv;
+                    if op == CompareOp::Eq { eq } else { !eq }
+                } else {
+                    op.eval(xv.0, yv.0)
+                };
+                assert_eq!(
+                    *g,
+                    want as u32,
+                    "{} {d} on {dev}: {x:?} vs {y:?}",
+                    op.name()
+                );
+            }
+        }
+    }
+}
+
+/// `Array::cast`'s rules on the host, in f64 / i64.
+fn ref_cast<U: Element>(x: (f64, f64), from: DType) -> Option<U> {
+    let to = U::DTYPE;
+    Some(match (from.is_float(), to) {
+        // i32 <-> u32: the bits; from_f64 wraps in-range integers the same way.
+        (false, DType::I32 | DType::U32) => U::from_f64(x.0),
+        (true, DType::I32) => U::from_f64((x.0 as i32) as f64),
+        (true, DType::U32) => U::from_f64((x.0 as u32) as f64),
+        // Out-of-range integers to f16 are left to the device.
+        (false, DType::F16) if x.0.abs() > 65504.0 => return None,
+        (_, DType::C32 | DType::C64) => {
+            let v = if to == DType::C32 {
+                bytemuck::cast::<Complex32, [u8; 8]>(Complex32::new(x.0 as f32, x.1 as f32))
+                    .to_vec()
+            } else {
+                bytemuck::cast::<Complex64, [u8; 16]>(Complex64::new(x.0, x.1)).to_vec()
+            };
+            bytemuck::pod_read_unaligned(&v)
+        }
+        _ => U::from_f64(x.0),
+    })
+}
+
+fn check_cast<T: Random, U: Random>(dev: &Device, r: &mut rand::rngs::StdRng) {
+    if !dev.supports(U::DTYPE) {
+        return;
+    }
+    let mut v = random_vec::<T>(r, 1000);
+    if T::DTYPE.is_float() {
+        v[0] = T::from_f64(f64::NAN);
+    }
+    let x = Array::from_vec(dev, v.clone(), &[10, 100]).unwrap();
+    let got = x.cast::<U>().unwrap();
+    assert_eq!(got.shape(), &[10, 100]);
+    for (g, x) in got.to_vec().unwrap().iter().zip(&v) {
+        let xv = x.to_c64();
+        if xv.0.is_nan() {
+            let gv = g.to_c64();
+            let ok = if U::DTYPE.is_float() {
+                gv.0.is_nan()
+            } else {
+                gv.0 == 0.0
+            };
+            assert!(
+                ok,
+                "cast {} -> {} on {dev}: NaN gave {g:?}",
+                T::DTYPE,
+                U::DTYPE
+            );
+            continue;
+        }
+        if let Some(want) = ref_cast::<U>(xv, T::DTYPE) {
+            assert_eq!(
+                *g,
+                want,
+                "cast {} -> {} on {dev}: {x:?}",
+                T::DTYPE,
+                U::DTYPE
+            );
+        }
+    }
+}
+
+fn check_parts<T: Random>(dev: &Device, r: &mut rand::rngs::StdRng) {
+    let d = T::DTYPE;
+    let v = random_vec::<T>(r, 3001);
+    let x = Array::from_vec(dev, v.clone(), &[3001]).unwrap();
+    let real = x.real().unwrap().to_vec().unwrap();
+    let imag = x.imag().unwrap().to_vec().unwrap();
+    let conj = x.conj().unwrap().to_vec().unwrap();
+    let abs = x.abs().unwrap().to_vec().unwrap();
+    let arg = match x.arg() {
+        Ok(a) => Some(a.to_vec().unwrap()),
+        Err(Error::DtypeUnsupported { .. }) if dev.kind() == DeviceKind::Wgpu && d.needs_f64() => {
+            None
+        }
+        Err(_) if !d.is_float() => None,
+        Err(e) => panic!("arg {d} on {dev}: {e}"),
+    };
+    for (i, x) in v.iter().enumerate() {
+        let (re, im) = x.to_c64();
+        assert_eq!(real[i].to_f64(), re, "real {d} on {dev}");
+        assert_eq!(imag[i].to_f64(), im, "imag {d} on {dev}");
+        assert_eq!(conj[i].to_c64(), (re, -im), "conj {d} on {dev}");
+        let m = re.hypot(im);
+        let want_abs = if d.is_float() { m } else { abs[i].to_f64() };
+        let tol = if d.is_complex() {
+            tolerance("hypot", d, 0.0, m)
+        } else {
+            0.0
+        };
+        assert!(
+            (abs[i].to_f64() - round_to::<T::Real>((want_abs, 0.0)).0).abs() <= tol,
+            "abs {d} on {dev}: {x:?} gave {:?}",
+            abs[i]
+        );
+        if let Some(arg) = &arg {
+            let want = im.atan2(re);
+            let tol = tolerance("atan2", d.real(), 0.0, want.abs().max(1e-30));
+            assert!(
+                (arg[i].to_f64() - want).abs() <= tol,
+                "arg {d} on {dev}: {x:?} gave {:?}, expected {want}",
+                arg[i]
+            );
+        }
+    }
+}
+
+#[test]
+fn compare_where_fma_clip_cast_and_complex_parts_match_the_reference() {
+    let mut r = rng();
+    on_every_device(|dev| {
+        for_each_dtype!(T => {
+            if dev.supports(T::DTYPE) {
+                check_compare::<T>(dev, &mut r);
+                check_ternary::<T>(dev, &mut r);
+                check_parts::<T>(dev, &mut r);
+                for_each_dtype!(U => { check_cast::<T, U>(dev, &mut r); });
+            }
+        });
+    });
+}
+
+#[test]
+fn comparisons_with_nan_are_false_except_ne() {
+    on_every_device(|dev| {
+        let a = Array::from_vec(dev, vec![f32::NAN, 1.0, f32::NAN], &[3]).unwrap();
+        let b = Array::from_vec(dev, vec![1.0f32, f32::NAN, f32::NAN], &[3]).unwrap();
+        for op in CompareOp::ALL {
+            let m = a.compare(&b, op).unwrap().to_vec().unwrap();
+            let want = (op == CompareOp::Ne) as u32;
+            assert_eq!(m, vec![want; 3], "{} on {dev}", op.name());
+        }
+        let c = a.clip(0.0, 0.5).unwrap().to_vec().unwrap();
+        assert!(c[0].is_nan() && c[1] == 0.5);
+        let i = Array::from_vec(dev, vec![7i32, -7, 7, -7, 5], &[5]).unwrap();
+        let j = Array::from_vec(dev, vec![3i32, 3, -3, -3, 0], &[5]).unwrap();
+        assert_eq!((&i % &j).unwrap().to_vec().unwrap(), vec![1, 2, -2, -1, 0]);
+        let f = Array::from_vec(dev, vec![7.5f32, -7.5], &[2]).unwrap();
+        assert_eq!((&f % 2.0).unwrap().to_vec().unwrap(), vec![1.5, 0.5]);
     });
 }

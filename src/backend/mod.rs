@@ -56,11 +56,61 @@ pub(crate) enum CreationOp {
 }
 
 /// One operation of the `elementwise` family (src/ops/elementwise.rs, shaders/elementwise.wgsl,
-/// cuda/elementwise.cu, backend/cpu/elementwise.rs).
+/// cuda/elementwise.cu, backend/cpu/elementwise.rs). The `dtype` passed beside it is the
+/// operand dtype `d`; [`ElementwiseOp::out_dtype`] and [`ElementwiseOp::input_dtype`] give
+/// the rest.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub(crate) enum ElementwiseOp {
+    /// `op(x)`: d -> d.
     Unary(crate::ops::elementwise::UnaryOp),
+    /// `op(x, y)`: (d, d) -> d.
     Binary(crate::ops::elementwise::BinaryOp),
+    /// `x op y` as 0 or 1: (d, d) -> u32.
+    Compare(crate::ops::elementwise::CompareOp),
+    /// `mask ? x : y`: (u32, d, d) -> d.
+    Where,
+    /// `x * y + z`, fused for floats: (d, d, d) -> d.
+    Fma,
+    /// `min(max(x, lo), hi)`, NaN-propagating: (d, d, d) -> d.
+    Clip,
+    /// Conversion to another dtype: d -> target.
+    Cast(DType),
+    /// A real quantity of a complex number: c -> its real type.
+    Part(crate::ops::elementwise::ComplexPart),
+}
+
+impl ElementwiseOp {
+    /// The output dtype when the operands are `d`.
+    pub(crate) fn out_dtype(self, d: DType) -> DType {
+        match self {
+            ElementwiseOp::Compare(_) => DType::U32,
+            ElementwiseOp::Cast(t) => t,
+            ElementwiseOp::Part(_) => d.real(),
+            _ => d,
+        }
+    }
+
+    /// The dtype of input `k` when the operands are `d`.
+    pub(crate) fn input_dtype(self, d: DType, k: usize) -> DType {
+        match (self, k) {
+            (ElementwiseOp::Where, 0) => DType::U32,
+            _ => d,
+        }
+    }
+
+    /// The kernel name stem (`add`, `lt`, `where`, `cast_i32`, ...).
+    pub(crate) fn name(self) -> String {
+        match self {
+            ElementwiseOp::Unary(u) => u.name().into(),
+            ElementwiseOp::Binary(b) => b.name().into(),
+            ElementwiseOp::Compare(c) => c.name().into(),
+            ElementwiseOp::Where => "where".into(),
+            ElementwiseOp::Fma => "fma".into(),
+            ElementwiseOp::Clip => "clip".into(),
+            ElementwiseOp::Cast(t) => format!("cast_{}", t.short_name()),
+            ElementwiseOp::Part(p) => p.name().into(),
+        }
+    }
 }
 
 /// How an elementwise call indexes its operands: output element `g` (row-major over `shape`)

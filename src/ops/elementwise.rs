@@ -2,7 +2,8 @@
 //! NumPy broadcasting (with adjacent axes merged), and the public methods and operators.
 
 use crate::array::Array;
-use crate::backend::{ElementwiseOp, Layout};
+use crate::backend::{Buffer, ElementwiseOp, Layout};
+use crate::device::Device;
 use crate::element::{DType, Element};
 use crate::error::{Error, Result};
 
@@ -18,6 +19,9 @@ pub enum BinaryOp {
     Mul,
     /// `a / b`
     Div,
+    /// Remainder with the sign of `b`, as NumPy's `remainder` (`%`): `a - floor(a / b) * b`,
+    /// computed exactly; integers give 0 for a zero divisor (real dtypes)
+    Rem,
     /// The smaller of `a` and `b`; NaN if either is NaN (as NumPy's `minimum`).
     Minimum,
     /// The larger of `a` and `b`; NaN if either is NaN (as NumPy's `maximum`).
@@ -87,15 +91,118 @@ pub enum UnaryOp {
     Not,
     /// Number of set bits (integers; CorePy's pop count)
     Popcount,
+    /// `ln(1 + x)`, accurate near 0 (real floats)
+    Log1p,
+    /// `e^x - 1`, accurate near 0 (real floats)
+    Expm1,
+    /// Complex conjugate (complex dtypes; [`Array::conj`] also takes real ones)
+    Conj,
+}
+
+/// Elementwise comparisons; the result is a mask: a `u32` array of 0 and 1 (GPU storage has no
+/// byte type). Comparisons with NaN are false, except `Ne`, as in IEEE 754 and NumPy. Complex
+/// numbers have `Eq` and `Ne` only.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum CompareOp {
+    /// `a == b`
+    Eq,
+    /// `a != b`
+    Ne,
+    /// `a < b`
+    Lt,
+    /// `a <= b`
+    Le,
+    /// `a > b`
+    Gt,
+    /// `a >= b`
+    Ge,
+}
+
+impl CompareOp {
+    /// Every comparison.
+    pub const ALL: [CompareOp; 6] = [
+        CompareOp::Eq,
+        CompareOp::Ne,
+        CompareOp::Lt,
+        CompareOp::Le,
+        CompareOp::Gt,
+        CompareOp::Ge,
+    ];
+
+    /// The op's short name (`eq`, `lt`, ...).
+    pub fn name(self) -> &'static str {
+        match self {
+            CompareOp::Eq => "eq",
+            CompareOp::Ne => "ne",
+            CompareOp::Lt => "lt",
+            CompareOp::Le => "le",
+            CompareOp::Gt => "gt",
+            CompareOp::Ge => "ge",
+        }
+    }
+
+    /// True when the comparison is defined for `dtype`.
+    pub fn supports(self, dtype: DType) -> bool {
+        self.check(dtype).is_ok()
+    }
+
+    fn check(self, d: DType) -> Result<()> {
+        if d.is_complex() && !matches!(self, CompareOp::Eq | CompareOp::Ne) {
+            return Err(unsupported(
+                self.name(),
+                d,
+                "complex numbers have no order; compare their real parts or magnitudes",
+            ));
+        }
+        Ok(())
+    }
+
+    /// The comparison on f64 values (the reference, and the CPU backend's definition).
+    pub fn eval<P: PartialOrd>(self, a: P, b: P) -> bool {
+        match self {
+            CompareOp::Eq => a == b,
+            CompareOp::Ne => a != b,
+            CompareOp::Lt => a < b,
+            CompareOp::Le => a <= b,
+            CompareOp::Gt => a > b,
+            CompareOp::Ge => a >= b,
+        }
+    }
+}
+
+/// A real quantity of a complex number.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum ComplexPart {
+    /// The real part.
+    Real,
+    /// The imaginary part.
+    Imag,
+    /// The magnitude `hypot(re, im)`.
+    Abs,
+    /// The phase angle `atan2(im, re)` in (-pi, pi].
+    Arg,
+}
+
+impl ComplexPart {
+    /// The part's name (`real`, `imag`, `cabs`, `arg`).
+    pub fn name(self) -> &'static str {
+        match self {
+            ComplexPart::Real => "real",
+            ComplexPart::Imag => "imag",
+            ComplexPart::Abs => "cabs",
+            ComplexPart::Arg => "arg",
+        }
+    }
 }
 
 impl BinaryOp {
     /// Every binary op.
-    pub const ALL: [BinaryOp; 14] = [
+    pub const ALL: [BinaryOp; 15] = [
         BinaryOp::Add,
         BinaryOp::Sub,
         BinaryOp::Mul,
         BinaryOp::Div,
+        BinaryOp::Rem,
         BinaryOp::Minimum,
         BinaryOp::Maximum,
         BinaryOp::Pow,
@@ -120,6 +227,7 @@ impl BinaryOp {
             BinaryOp::Sub => "sub",
             BinaryOp::Mul => "mul",
             BinaryOp::Div => "div",
+            BinaryOp::Rem => "rem",
             BinaryOp::Minimum => "minimum",
             BinaryOp::Maximum => "maximum",
             BinaryOp::Pow => "pow",
@@ -179,7 +287,7 @@ impl BinaryOp {
 
 impl UnaryOp {
     /// Every unary op.
-    pub const ALL: [UnaryOp; 22] = [
+    pub const ALL: [UnaryOp; 25] = [
         UnaryOp::Neg,
         UnaryOp::Abs,
         UnaryOp::Square,
@@ -202,6 +310,9 @@ impl UnaryOp {
         UnaryOp::Rsqrt,
         UnaryOp::Not,
         UnaryOp::Popcount,
+        UnaryOp::Log1p,
+        UnaryOp::Expm1,
+        UnaryOp::Conj,
     ];
 
     /// True when the op is defined for `dtype` (devices may still lack the dtype).
@@ -234,6 +345,9 @@ impl UnaryOp {
             UnaryOp::Rsqrt => "rsqrt",
             UnaryOp::Not => "not",
             UnaryOp::Popcount => "popcount",
+            UnaryOp::Log1p => "log1p",
+            UnaryOp::Expm1 => "expm1",
+            UnaryOp::Conj => "conj",
         }
     }
 
@@ -247,6 +361,7 @@ impl UnaryOp {
                 | UnaryOp::Sign
                 | UnaryOp::Not
                 | UnaryOp::Popcount
+                | UnaryOp::Conj
         )
     }
 
@@ -270,10 +385,19 @@ impl UnaryOp {
                 | UnaryOp::Log2
                 | UnaryOp::Tan
                 | UnaryOp::Sigmoid
+                | UnaryOp::Log1p
+                | UnaryOp::Expm1
         )
     }
 
     fn check(self, d: DType) -> Result<()> {
+        if self == UnaryOp::Conj && !d.is_complex() {
+            return Err(unsupported(
+                self.name(),
+                d,
+                "the conjugate kernel is for complex dtypes (Array::conj returns real arrays as they are)",
+            ));
+        }
         if d.is_float() && self.int_only() {
             return Err(unsupported(self.name(), d, "bit ops need an integer dtype"));
         }
@@ -398,28 +522,89 @@ pub(crate) fn layout(op: &'static str, out: &[usize], inputs: &[&[usize]]) -> Re
     })
 }
 
+/// One operand of an elementwise call: its device, shape and buffer, whatever its type.
+pub(crate) struct Operand<'a> {
+    device: &'a Device,
+    shape: &'a [usize],
+    buffer: &'a Buffer,
+}
+
 impl<T: Element> Array<T> {
-    fn binary(&self, other: &Array<T>, op: BinaryOp) -> Result<Array<T>> {
-        op.check(T::DTYPE)?;
-        if !self.device().same(other.device()) {
+    pub(crate) fn operand(&self) -> Operand<'_> {
+        Operand {
+            device: self.device(),
+            shape: self.shape(),
+            buffer: self.buffer(),
+        }
+    }
+}
+
+/// Checks that every array of an op lives on the first one's device.
+pub(crate) fn same_device(op: &str, devices: &[&Device]) -> Result<()> {
+    for d in &devices[1..] {
+        if !devices[0].same(d) {
             return Err(Error::DeviceMismatch {
-                op: op.name(),
+                op: leak_name(op),
                 detail: format!(
                     "operands on {} and {}; move one with to_device",
-                    self.device(),
-                    other.device()
+                    devices[0], d
                 ),
             });
         }
-        let out = broadcast_shape(op.name(), self.shape(), other.shape())?;
-        let l = layout(op.name(), &out, &[self.shape(), other.shape()])?;
-        self.run_elementwise(&out, ElementwiseOp::Binary(op), &[self, other], &l)
+    }
+    Ok(())
+}
+
+/// Error fields take `&'static str` op names; elementwise names are all static strings
+/// except `cast_*`, which are few, so this maps them to fixed labels.
+fn leak_name(op: &str) -> &'static str {
+    match op {
+        s if s.starts_with("cast") => "cast",
+        "where" => "where",
+        "fma" => "fma",
+        "clip" => "clip",
+        _ => "elementwise",
+    }
+}
+
+/// Broadcasts the operands, merges axes and launches `op` with operand dtype `d`.
+pub(crate) fn launch<O: Element>(
+    name: &'static str,
+    op: ElementwiseOp,
+    d: DType,
+    ins: &[Operand<'_>],
+) -> Result<Array<O>> {
+    let devices: Vec<&Device> = ins.iter().map(|o| o.device).collect();
+    same_device(name, &devices)?;
+    let mut out = ins[0].shape.to_vec();
+    for o in &ins[1..] {
+        out = broadcast_shape(name, &out, o.shape)?;
+    }
+    let shapes: Vec<&[usize]> = ins.iter().map(|o| o.shape).collect();
+    let l = layout(name, &out, &shapes)?;
+    let bufs: Vec<&Buffer> = ins.iter().map(|o| o.buffer).collect();
+    Array::<O>::launch(ins[0].device, &out, op, d, &bufs, &l)
+}
+
+impl<T: Element> Array<T> {
+    fn binary(&self, other: &Array<T>, op: BinaryOp) -> Result<Array<T>> {
+        op.check(T::DTYPE)?;
+        launch(
+            op.name(),
+            ElementwiseOp::Binary(op),
+            T::DTYPE,
+            &[self.operand(), other.operand()],
+        )
     }
 
     fn unary(&self, op: UnaryOp) -> Result<Array<T>> {
         op.check(T::DTYPE)?;
-        let l = layout(op.name(), self.shape(), &[self.shape()])?;
-        self.run_elementwise(self.shape(), ElementwiseOp::Unary(op), &[self], &l)
+        launch(
+            op.name(),
+            ElementwiseOp::Unary(op),
+            T::DTYPE,
+            &[self.operand()],
+        )
     }
 
     fn scalar(&self, v: T) -> Result<Array<T>> {
@@ -442,6 +627,10 @@ impl<T: Element> Array<T> {
     pub fn div(&self, other: &Array<T>) -> Result<Array<T>> {
         self.binary(other, BinaryOp::Div)
     }
+    /// NumPy's `remainder` (`%`): the sign of `other`, exact for floats, 0 for an integer 0.
+    pub fn rem(&self, other: &Array<T>) -> Result<Array<T>> {
+        self.binary(other, BinaryOp::Rem)
+    }
     /// Elementwise minimum with NumPy broadcasting; NaN wins, as in NumPy.
     pub fn minimum(&self, other: &Array<T>) -> Result<Array<T>> {
         self.binary(other, BinaryOp::Minimum)
@@ -449,6 +638,10 @@ impl<T: Element> Array<T> {
     /// Elementwise maximum with NumPy broadcasting; NaN wins, as in NumPy.
     pub fn maximum(&self, other: &Array<T>) -> Result<Array<T>> {
         self.binary(other, BinaryOp::Maximum)
+    }
+    /// `self` to the power `other` (real floats).
+    pub fn pow(&self, other: &Array<T>) -> Result<Array<T>> {
+        self.binary(other, BinaryOp::Pow)
     }
     /// Applies a binary op with NumPy broadcasting.
     pub fn binary_op(&self, other: &Array<T>, op: BinaryOp) -> Result<Array<T>> {
@@ -462,43 +655,188 @@ impl<T: Element> Array<T> {
     pub fn unary_op(&self, op: UnaryOp) -> Result<Array<T>> {
         self.unary(op)
     }
-    /// `-x`.
-    pub fn neg(&self) -> Result<Array<T>> {
-        self.unary(UnaryOp::Neg)
+
+    /// Compares elementwise with NumPy broadcasting; a mask of 0 and 1.
+    ///
+    /// ```
+    /// use streamcore::{Array, CompareOp, Device};
+    /// let dev = Device::cpu();
+    /// let x = Array::from_vec(&dev, vec![1.0f32, f32::NAN, 3.0], &[3])?;
+    /// let m = x.compare_scalar(2.0, CompareOp::Lt)?;
+    /// assert_eq!(m.to_vec()?, vec![1, 0, 0]);
+    /// assert_eq!(Array::where_(&m, &x, &x.neg()?)?.to_vec()?[2], -3.0);
+    /// # Ok::<(), streamcore::Error>(())
+    /// ```
+    pub fn compare(&self, other: &Array<T>, op: CompareOp) -> Result<Array<u32>> {
+        op.check(T::DTYPE)?;
+        launch(
+            op.name(),
+            ElementwiseOp::Compare(op),
+            T::DTYPE,
+            &[self.operand(), other.operand()],
+        )
     }
-    /// `|x|` (real dtypes).
-    pub fn abs(&self) -> Result<Array<T>> {
-        self.unary(UnaryOp::Abs)
+    /// Compares every element with the scalar `v`.
+    pub fn compare_scalar(&self, v: T, op: CompareOp) -> Result<Array<u32>> {
+        self.compare(&self.scalar(v)?, op)
     }
-    /// `x * x`.
-    pub fn square(&self) -> Result<Array<T>> {
-        self.unary(UnaryOp::Square)
+    /// `self == other` as a mask.
+    pub fn eq(&self, other: &Array<T>) -> Result<Array<u32>> {
+        self.compare(other, CompareOp::Eq)
     }
-    /// Square root (real floats; NaN below zero).
-    pub fn sqrt(&self) -> Result<Array<T>> {
-        self.unary(UnaryOp::Sqrt)
+    /// `self != other` as a mask.
+    pub fn ne(&self, other: &Array<T>) -> Result<Array<u32>> {
+        self.compare(other, CompareOp::Ne)
     }
-    /// `e^x` (real floats).
-    pub fn exp(&self) -> Result<Array<T>> {
-        self.unary(UnaryOp::Exp)
+    /// `self < other` as a mask.
+    pub fn lt(&self, other: &Array<T>) -> Result<Array<u32>> {
+        self.compare(other, CompareOp::Lt)
     }
-    /// Natural logarithm (real floats).
-    pub fn log(&self) -> Result<Array<T>> {
-        self.unary(UnaryOp::Log)
+    /// `self <= other` as a mask.
+    pub fn le(&self, other: &Array<T>) -> Result<Array<u32>> {
+        self.compare(other, CompareOp::Le)
     }
-    /// Sine (real floats).
-    pub fn sin(&self) -> Result<Array<T>> {
-        self.unary(UnaryOp::Sin)
+    /// `self > other` as a mask.
+    pub fn gt(&self, other: &Array<T>) -> Result<Array<u32>> {
+        self.compare(other, CompareOp::Gt)
     }
-    /// Cosine (real floats).
-    pub fn cos(&self) -> Result<Array<T>> {
-        self.unary(UnaryOp::Cos)
+    /// `self >= other` as a mask.
+    pub fn ge(&self, other: &Array<T>) -> Result<Array<u32>> {
+        self.compare(other, CompareOp::Ge)
     }
-    /// Hyperbolic tangent (real floats).
-    pub fn tanh(&self) -> Result<Array<T>> {
-        self.unary(UnaryOp::Tanh)
+
+    /// `x` where `mask` is non-zero, else `y`; the three broadcast together (NumPy's `where`).
+    pub fn where_(mask: &Array<u32>, x: &Array<T>, y: &Array<T>) -> Result<Array<T>> {
+        launch(
+            "where",
+            ElementwiseOp::Where,
+            T::DTYPE,
+            &[mask.operand(), x.operand(), y.operand()],
+        )
+    }
+
+    /// `self * b + c` with broadcasting, rounded once for floats (f16 computes in f32 and
+    /// rounds twice); integers wrap; complex numbers multiply then add.
+    pub fn fma(&self, b: &Array<T>, c: &Array<T>) -> Result<Array<T>> {
+        launch(
+            "fma",
+            ElementwiseOp::Fma,
+            T::DTYPE,
+            &[self.operand(), b.operand(), c.operand()],
+        )
+    }
+
+    /// Limits every element to `[lo, hi]` (`minimum(maximum(x, lo), hi)`, NaN propagates).
+    pub fn clip(&self, lo: T, hi: T) -> Result<Array<T>> {
+        self.clip_arrays(&self.scalar(lo)?, &self.scalar(hi)?)
+    }
+    /// [`clip`](Self::clip) with bounds that broadcast against `self`.
+    pub fn clip_arrays(&self, lo: &Array<T>, hi: &Array<T>) -> Result<Array<T>> {
+        if T::DTYPE.is_complex() {
+            return Err(unsupported(
+                "clip",
+                T::DTYPE,
+                "complex numbers have no order",
+            ));
+        }
+        launch(
+            "clip",
+            ElementwiseOp::Clip,
+            T::DTYPE,
+            &[self.operand(), lo.operand(), hi.operand()],
+        )
+    }
+
+    /// Converts to element type `U` as NumPy's `astype`: floats to integers truncate toward
+    /// zero and saturate at the target's range (NaN gives 0); i32 and u32 reinterpret each
+    /// other's bits (wrap); complex to real keeps the real part; real to complex sets the
+    /// imaginary part to 0; floats round to nearest even.
+    pub fn cast<U: Element>(&self) -> Result<Array<U>> {
+        if U::DTYPE == T::DTYPE {
+            return self.share(self.shape());
+        }
+        self.device().backend().check_dtype(U::DTYPE)?;
+        launch(
+            "cast",
+            ElementwiseOp::Cast(U::DTYPE),
+            T::DTYPE,
+            &[self.operand()],
+        )
+    }
+
+    fn part(&self, p: ComplexPart) -> Result<Array<T::Real>> {
+        launch(
+            p.name(),
+            ElementwiseOp::Part(p),
+            T::DTYPE,
+            &[self.operand()],
+        )
+    }
+
+    /// `|x|`: the magnitude for complex numbers (as a real array), wrapping for integers
+    /// (`abs(i32::MIN) == i32::MIN`).
+    pub fn abs(&self) -> Result<Array<T::Real>> {
+        if T::DTYPE.is_complex() {
+            self.part(ComplexPart::Abs)
+        } else {
+            self.unary(UnaryOp::Abs)?.share(self.shape())
+        }
+    }
+    /// The real part (real arrays are returned as they are).
+    pub fn real(&self) -> Result<Array<T::Real>> {
+        if T::DTYPE.is_complex() {
+            self.part(ComplexPart::Real)
+        } else {
+            self.share(self.shape())
+        }
+    }
+    /// The imaginary part (zeros for real arrays).
+    pub fn imag(&self) -> Result<Array<T::Real>> {
+        if T::DTYPE.is_complex() {
+            self.part(ComplexPart::Imag)
+        } else {
+            Array::zeros(self.device(), self.shape())
+        }
+    }
+    /// The phase angle in (-pi, pi]: `atan2(im, re)`; for real floats 0 or pi (NumPy's
+    /// `angle`).
+    pub fn arg(&self) -> Result<Array<T::Real>> {
+        if T::DTYPE.is_complex() {
+            self.part(ComplexPart::Arg)
+        } else {
+            let zeros = Array::<T>::zeros(self.device(), self.shape())?;
+            zeros.binary(self, BinaryOp::Atan2)?.share(self.shape())
+        }
+    }
+    /// The complex conjugate (real arrays are returned as they are).
+    pub fn conj(&self) -> Result<Array<T>> {
+        if T::DTYPE.is_complex() {
+            self.unary(UnaryOp::Conj)
+        } else {
+            Ok(self.clone())
+        }
     }
 }
+
+/// Shorthand methods for the unary ops, documented from the op itself.
+macro_rules! unary_methods {
+    ($($name:ident => $op:ident),* $(,)?) => {
+        impl<T: Element> Array<T> {
+            $(
+                #[doc = concat!("Elementwise [`UnaryOp::", stringify!($op), "`].")]
+                pub fn $name(&self) -> Result<Array<T>> {
+                    self.unary(UnaryOp::$op)
+                }
+            )*
+        }
+    };
+}
+unary_methods!(
+    neg => Neg, square => Square, sqrt => Sqrt, rsqrt => Rsqrt, recip => Recip, exp => Exp,
+    exp2 => Exp2, expm1 => Expm1, log => Log, log2 => Log2, log1p => Log1p, sin => Sin,
+    cos => Cos, tan => Tan, tanh => Tanh, sigmoid => Sigmoid, floor => Floor, ceil => Ceil,
+    round => Round, trunc => Trunc, sign => Sign, not => Not, popcount => Popcount,
+);
 
 macro_rules! operator {
     ($trait:ident, $method:ident, $op:expr) => {
@@ -520,6 +858,7 @@ operator!(Add, add, BinaryOp::Add);
 operator!(Sub, sub, BinaryOp::Sub);
 operator!(Mul, mul, BinaryOp::Mul);
 operator!(Div, div, BinaryOp::Div);
+operator!(Rem, rem, BinaryOp::Rem);
 
 impl<T: Element> std::ops::Neg for &Array<T> {
     type Output = Result<Array<T>>;

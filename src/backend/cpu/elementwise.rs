@@ -9,7 +9,7 @@ use super::simd::multiversion;
 use super::vmath;
 use crate::backend::{ElementwiseOp, Layout};
 use crate::element::{DType, Element};
-use crate::ops::elementwise::{BinaryOp, UnaryOp};
+use crate::ops::elementwise::{BinaryOp, CompareOp, ComplexPart, UnaryOp};
 
 /// Output elements per parallel task.
 const CHUNK: usize = 1 << 15;
@@ -21,6 +21,12 @@ const CHUNK: usize = 1 << 15;
 pub(crate) trait CpuMath: Element {
     fn binary(self, o: Self, op: BinaryOp) -> Self;
     fn unary(self, op: UnaryOp) -> Self;
+    /// `self * b + c`, rounded once for f32/f64.
+    fn fma(self, b: Self, c: Self) -> Self;
+    /// `self op o` (complex numbers: `Eq` and `Ne` only; the op layer refuses the rest).
+    fn compare(self, o: Self, op: CompareOp) -> bool;
+    /// A real quantity of a complex number (real types: the value itself).
+    fn part(self, p: ComplexPart) -> Self::Real;
 }
 
 macro_rules! float_math {
@@ -33,6 +39,17 @@ macro_rules! float_math {
                     BinaryOp::Sub => self - o,
                     BinaryOp::Mul => self * o,
                     BinaryOp::Div => self / o,
+                    // fmod is exact; NumPy then moves the result to the divisor's sign.
+                    BinaryOp::Rem => {
+                        let m = self % o;
+                        if m == 0.0 {
+                            (0.0 as $t).copysign(o)
+                        } else if (o < 0.0) != (m < 0.0) {
+                            m + o
+                        } else {
+                            m
+                        }
+                    }
                     BinaryOp::Minimum if self.is_nan() || o.is_nan() => <$t>::NAN,
                     BinaryOp::Maximum if self.is_nan() || o.is_nan() => <$t>::NAN,
                     BinaryOp::Minimum => <$t>::min(self, o),
@@ -68,8 +85,22 @@ macro_rules! float_math {
                     UnaryOp::Sign => self * 0.0, // 0, -0 or NaN as given
                     UnaryOp::Recip => 1.0 / self,
                     UnaryOp::Rsqrt => 1.0 / self.sqrt(),
-                    UnaryOp::Not | UnaryOp::Popcount => self,
+                    UnaryOp::Log1p => self.ln_1p(),
+                    UnaryOp::Expm1 => self.exp_m1(),
+                    UnaryOp::Not | UnaryOp::Popcount | UnaryOp::Conj => self,
                 }
+            }
+            #[inline(always)]
+            fn fma(self, b: Self, c: Self) -> Self {
+                self.mul_add(b, c)
+            }
+            #[inline(always)]
+            fn compare(self, o: Self, op: CompareOp) -> bool {
+                op.eval(self, o)
+            }
+            #[inline(always)]
+            fn part(self, _: ComplexPart) -> Self {
+                self
             }
         }
     };
@@ -87,10 +118,22 @@ impl CpuMath for f16 {
     fn unary(self, op: UnaryOp) -> Self {
         f16::from_f32(self.to_f32().unary(op))
     }
+    #[inline(always)]
+    fn fma(self, b: Self, c: Self) -> Self {
+        f16::from_f32(self.to_f32().mul_add(b.to_f32(), c.to_f32()))
+    }
+    #[inline(always)]
+    fn compare(self, o: Self, op: CompareOp) -> bool {
+        op.eval(self.to_f32(), o.to_f32())
+    }
+    #[inline(always)]
+    fn part(self, _: ComplexPart) -> Self {
+        self
+    }
 }
 
 macro_rules! int_math {
-    ($t:ty, $abs:expr, $sign:expr) => {
+    ($t:ty, $abs:expr, $sign:expr, $rem:expr) => {
         impl CpuMath for $t {
             #[inline(always)]
             fn binary(self, o: Self, op: BinaryOp) -> Self {
@@ -100,6 +143,8 @@ macro_rules! int_math {
                     BinaryOp::Mul => self.wrapping_mul(o),
                     BinaryOp::Div if o == 0 => 0,
                     BinaryOp::Div => self.wrapping_div(o),
+                    BinaryOp::Rem if o == 0 => 0,
+                    BinaryOp::Rem => $rem(self, o),
                     BinaryOp::Minimum => Ord::min(self, o),
                     BinaryOp::Maximum => Ord::max(self, o),
                     BinaryOp::BitAnd => self & o,
@@ -122,11 +167,37 @@ macro_rules! int_math {
                     _ => self,
                 }
             }
+            #[inline(always)]
+            fn fma(self, b: Self, c: Self) -> Self {
+                self.wrapping_mul(b).wrapping_add(c)
+            }
+            #[inline(always)]
+            fn compare(self, o: Self, op: CompareOp) -> bool {
+                op.eval(self, o)
+            }
+            #[inline(always)]
+            fn part(self, _: ComplexPart) -> Self {
+                self
+            }
         }
     };
 }
-int_math!(i32, i32::wrapping_abs, i32::signum);
-int_math!(u32, |x: u32| x, |x: u32| (x != 0) as u32);
+/// NumPy's integer remainder: the sign of the divisor (`o != 0`).
+fn rem_i32(x: i32, o: i32) -> i32 {
+    let r = x.wrapping_rem(o);
+    if r != 0 && ((r < 0) != (o < 0)) {
+        r + o
+    } else {
+        r
+    }
+}
+int_math!(i32, i32::wrapping_abs, i32::signum, rem_i32);
+int_math!(
+    u32,
+    |x: u32| x,
+    |x: u32| (x != 0) as u32,
+    |x: u32, o: u32| x % o
+);
 
 macro_rules! complex_math {
     ($t:ty) => {
@@ -153,7 +224,29 @@ macro_rules! complex_math {
                 match op {
                     UnaryOp::Neg => -self,
                     UnaryOp::Square => self * self,
+                    UnaryOp::Conj => self.conj(),
                     _ => self,
+                }
+            }
+            #[inline(always)]
+            fn fma(self, b: Self, c: Self) -> Self {
+                self * b + c
+            }
+            #[inline(always)]
+            fn compare(self, o: Self, op: CompareOp) -> bool {
+                match op {
+                    CompareOp::Eq => self == o,
+                    CompareOp::Ne => self != o,
+                    _ => false,
+                }
+            }
+            #[inline(always)]
+            fn part(self, p: ComplexPart) -> $t {
+                match p {
+                    ComplexPart::Real => self.re,
+                    ComplexPart::Imag => self.im,
+                    ComplexPart::Abs => self.re.hypot(self.im),
+                    ComplexPart::Arg => self.im.atan2(self.re),
                 }
             }
         }
@@ -164,6 +257,9 @@ complex_math!(f64);
 
 /// Runs `op` for dtype `d` over byte views of the operands.
 pub(crate) fn run(op: ElementwiseOp, d: DType, inputs: &[&[u8]], out: &mut [u8], l: &Layout) {
+    if !matches!(op, ElementwiseOp::Unary(_) | ElementwiseOp::Binary(_)) {
+        return mixed(op, d, inputs, out, l);
+    }
     macro_rules! go {
         ($t:ty) => {{
             let ins: Vec<&[$t]> = inputs.iter().map(|b| bytemuck::cast_slice(b)).collect();
@@ -200,17 +296,316 @@ fn typed<T: CpuMath>(op: ElementwiseOp, ins: &[&[T]], out: &mut [T], l: &Layout)
     }
     match op {
         ElementwiseOp::Binary(b) => binary!(
-            b, Add, Sub, Mul, Div, Minimum, Maximum, Pow, Atan2, Hypot, BitAnd, BitOr, BitXor, Shl,
-            Shr
+            b, Add, Sub, Mul, Div, Rem, Minimum, Maximum, Pow, Atan2, Hypot, BitAnd, BitOr, BitXor,
+            Shl, Shr
         ),
         ElementwiseOp::Unary(u) => {
             unary!(
                 u, Neg, Abs, Square, Sqrt, Exp, Log, Sin, Cos, Tanh, Exp2, Log2, Tan, Sigmoid,
-                Floor, Ceil, Round, Trunc, Sign, Recip, Rsqrt, Not, Popcount
+                Floor, Ceil, Round, Trunc, Sign, Recip, Rsqrt, Not, Popcount, Log1p, Expm1, Conj
             );
             if u == UnaryOp::Sin && matches!(T::DTYPE, DType::F32 | DType::F16) {
                 patch_large_sin(out, ins[0]);
             }
+        }
+        _ => unreachable!("run sends the other ops to `mixed`"),
+    }
+}
+
+/// The ops whose operands or output differ in dtype (and the ternary ones): compare, where,
+/// fma, clip, cast, complex parts. Each chunk gathers broadcast or strided operands into
+/// contiguous scratch first, then runs one vectorisable loop over slices.
+fn mixed(op: ElementwiseOp, d: DType, inputs: &[&[u8]], out: &mut [u8], l: &Layout) {
+    macro_rules! go {
+        ($t:ty) => {{
+            let ins: Vec<&[$t]> = match op {
+                ElementwiseOp::Where => vec![&[], cast(inputs[1]), cast(inputs[2])],
+                _ => inputs.iter().map(|b| cast(b)).collect(),
+            };
+            typed_mixed::<$t>(op, inputs, &ins, out, l)
+        }};
+    }
+    match d {
+        DType::F16 => go!(f16),
+        DType::F32 => go!(f32),
+        DType::F64 => go!(f64),
+        DType::I32 => go!(i32),
+        DType::U32 => go!(u32),
+        DType::C32 => go!(Complex<f32>),
+        DType::C64 => go!(Complex<f64>),
+    }
+}
+
+fn cast<T: Element>(b: &[u8]) -> &[T] {
+    bytemuck::cast_slice(b)
+}
+
+fn typed_mixed<T: CpuMath>(
+    op: ElementwiseOp,
+    raw: &[&[u8]],
+    ins: &[&[T]],
+    out: &mut [u8],
+    l: &Layout,
+) {
+    let n = l.len;
+    match op {
+        ElementwiseOp::Compare(c) => {
+            let out = &mut cast_mut::<u32>(out)[..n];
+            macro_rules! cmp {
+                ($($v:ident),*) => {
+                    match c {
+                        $(CompareOp::$v => nary2(out, ins[0], ins[1], l,
+                            |a: T, b: T| a.compare(b, CompareOp::$v) as u32),)*
+                    }
+                };
+            }
+            cmp!(Eq, Ne, Lt, Le, Gt, Ge)
+        }
+        ElementwiseOp::Where => {
+            let out = &mut cast_mut::<T>(out)[..n];
+            let mask: &[u32] = cast(raw[0]);
+            nary3(
+                out,
+                mask,
+                ins[1],
+                ins[2],
+                l,
+                |m: u32, x: T, y: T| {
+                    if m != 0 { x } else { y }
+                },
+            )
+        }
+        ElementwiseOp::Fma => {
+            let out = &mut cast_mut::<T>(out)[..n];
+            nary3(out, ins[0], ins[1], ins[2], l, |a: T, b: T, c: T| {
+                a.fma(b, c)
+            })
+        }
+        ElementwiseOp::Clip => {
+            let out = &mut cast_mut::<T>(out)[..n];
+            nary3(out, ins[0], ins[1], ins[2], l, |x: T, lo: T, hi: T| {
+                x.binary(lo, BinaryOp::Maximum)
+                    .binary(hi, BinaryOp::Minimum)
+            })
+        }
+        ElementwiseOp::Part(p) => {
+            let out = &mut cast_mut::<T::Real>(out)[..n];
+            macro_rules! part {
+                ($($v:ident),*) => {
+                    match p {
+                        $(ComplexPart::$v => nary1(out, ins[0], l,
+                            |a: T| a.part(ComplexPart::$v)),)*
+                    }
+                };
+            }
+            part!(Real, Imag, Abs, Arg)
+        }
+        ElementwiseOp::Cast(to) => {
+            macro_rules! to {
+                ($u:ty) => {
+                    nary1(&mut cast_mut::<$u>(out)[..n], ins[0], l, convert::<T, $u>)
+                };
+            }
+            match to {
+                DType::F16 => to!(f16),
+                DType::F32 => to!(f32),
+                DType::F64 => to!(f64),
+                DType::I32 => to!(i32),
+                DType::U32 => to!(u32),
+                DType::C32 => to!(Complex<f32>),
+                DType::C64 => to!(Complex<f64>),
+            }
+        }
+        ElementwiseOp::Unary(_) | ElementwiseOp::Binary(_) => {
+            unreachable!("run handles unary and binary ops")
+        }
+    }
+}
+
+fn cast_mut<T: Element>(b: &mut [u8]) -> &mut [T] {
+    bytemuck::cast_slice_mut(b)
+}
+
+/// One element converted with `Array::cast`'s rules. Both dtypes are constants after
+/// monomorphisation, so every branch but one folds away.
+#[inline(always)]
+fn convert<T: Element, U: Element>(x: T) -> U {
+    let int = |v: i64| -> U {
+        match U::DTYPE {
+            DType::I32 => bytemuck::cast(v as i32),
+            DType::U32 => bytemuck::cast(v as u32),
+            _ => U::from_f64(v as f64),
+        }
+    };
+    match T::DTYPE {
+        DType::I32 => int(bytemuck::cast::<T, i32>(x) as i64),
+        DType::U32 => int(bytemuck::cast::<T, u32>(x) as i64),
+        _ => {
+            let (re, im) = x.to_c64();
+            match U::DTYPE {
+                // Rust's float-to-int `as` truncates, saturates and maps NaN to 0.
+                DType::I32 => bytemuck::cast(re as i32),
+                DType::U32 => bytemuck::cast(re as u32),
+                DType::C32 => bytemuck::cast(Complex::new(re as f32, im as f32)),
+                DType::C64 => bytemuck::cast(Complex::new(re, im)),
+                // f32 -> f64 is exact, so f32 -> f16 through f64 rounds once.
+                _ => U::from_f64(re),
+            }
+        }
+    }
+}
+
+/// The operand `k` values of output elements `start..start + n`: the input itself when it
+/// has the output's layout, else gathered into `buf` row by row.
+fn operand<'a, X: Copy>(
+    src: &'a [X],
+    l: &Layout,
+    k: usize,
+    start: usize,
+    n: usize,
+    buf: &'a mut Vec<X>,
+) -> &'a [X] {
+    if l.contiguous[k] {
+        return &src[start..start + n];
+    }
+    buf.clear();
+    buf.reserve(n);
+    let strides = &l.strides[k];
+    let last = l.shape.last().copied().unwrap_or(1);
+    let step = strides.last().copied().unwrap_or(0);
+    let mut g = start;
+    while buf.len() < n {
+        let m = (last - g % last).min(n - buf.len());
+        let off = offset(g, &l.shape, strides);
+        match step {
+            1 => buf.extend_from_slice(&src[off..off + m]),
+            0 => buf.extend(std::iter::repeat_n(src[off], m)),
+            s => buf.extend((0..m).map(|j| src[off + j * s])),
+        }
+        g += m;
+    }
+    buf
+}
+
+/// Runs `f(start, chunk)` over the output in CHUNK-sized pieces, in parallel when large.
+fn for_chunks<O: Send>(out: &mut [O], f: impl Fn(usize, &mut [O]) + Sync) {
+    if out.len() <= CHUNK {
+        f(0, out);
+    } else {
+        out.par_chunks_mut(CHUNK)
+            .enumerate()
+            .for_each(|(c, o)| f(c * CHUNK, o));
+    }
+}
+
+fn nary1<A: Copy + Sync, O: Copy + Send>(
+    out: &mut [O],
+    a: &[A],
+    l: &Layout,
+    f: impl Fn(A) -> O + Sync,
+) {
+    for_chunks(out, |start, o| {
+        let mut ba = Vec::new();
+        let x = operand(a, l, 0, start, o.len(), &mut ba);
+        exec(Map1 { o, a: x, f: &f });
+    });
+}
+
+fn nary2<A: Copy + Sync, B: Copy + Sync, O: Copy + Send>(
+    out: &mut [O],
+    a: &[A],
+    b: &[B],
+    l: &Layout,
+    f: impl Fn(A, B) -> O + Sync,
+) {
+    for_chunks(out, |start, o| {
+        let (mut ba, mut bb) = (Vec::new(), Vec::new());
+        let x = operand(a, l, 0, start, o.len(), &mut ba);
+        let y = operand(b, l, 1, start, o.len(), &mut bb);
+        exec(Map2 {
+            o,
+            a: x,
+            b: y,
+            f: &f,
+        });
+    });
+}
+
+fn nary3<A: Copy + Sync, B: Copy + Sync, C: Copy + Sync, O: Copy + Send>(
+    out: &mut [O],
+    a: &[A],
+    b: &[B],
+    c: &[C],
+    l: &Layout,
+    f: impl Fn(A, B, C) -> O + Sync,
+) {
+    for_chunks(out, |start, o| {
+        let (mut ba, mut bb, mut bc) = (Vec::new(), Vec::new(), Vec::new());
+        let x = operand(a, l, 0, start, o.len(), &mut ba);
+        let y = operand(b, l, 1, start, o.len(), &mut bb);
+        let z = operand(c, l, 2, start, o.len(), &mut bc);
+        exec(Map3 {
+            o,
+            a: x,
+            b: y,
+            c: z,
+            f: &f,
+        });
+    });
+}
+
+/// A loop over slices, run by `exec` inside the AVX2 multiversion.
+pub(crate) trait Body {
+    fn body(self);
+}
+
+multiversion! {
+    fn exec<K: Body>(k: K) {
+        k.body()
+    }
+}
+
+struct Map1<'a, A, O, F> {
+    o: &'a mut [O],
+    a: &'a [A],
+    f: &'a F,
+}
+impl<A: Copy, O, F: Fn(A) -> O> Body for Map1<'_, A, O, F> {
+    #[inline(always)]
+    fn body(self) {
+        for (o, &x) in self.o.iter_mut().zip(self.a) {
+            *o = (self.f)(x);
+        }
+    }
+}
+
+struct Map2<'a, A, B, O, F> {
+    o: &'a mut [O],
+    a: &'a [A],
+    b: &'a [B],
+    f: &'a F,
+}
+impl<A: Copy, B: Copy, O, F: Fn(A, B) -> O> Body for Map2<'_, A, B, O, F> {
+    #[inline(always)]
+    fn body(self) {
+        for ((o, &x), &y) in self.o.iter_mut().zip(self.a).zip(self.b) {
+            *o = (self.f)(x, y);
+        }
+    }
+}
+
+struct Map3<'a, A, B, C, O, F> {
+    o: &'a mut [O],
+    a: &'a [A],
+    b: &'a [B],
+    c: &'a [C],
+    f: &'a F,
+}
+impl<A: Copy, B: Copy, C: Copy, O, F: Fn(A, B, C) -> O> Body for Map3<'_, A, B, C, O, F> {
+    #[inline(always)]
+    fn body(self) {
+        for (((o, &x), &y), &z) in self.o.iter_mut().zip(self.a).zip(self.b).zip(self.c) {
+            *o = (self.f)(x, y, z);
         }
     }
 }

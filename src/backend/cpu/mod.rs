@@ -300,7 +300,7 @@ impl Backend for CpuBackend {
             .iter()
             .map(|b| cpu(b).map(CpuBuffer::bytes))
             .collect::<Result<_>>()?;
-        let bytes = layout.len * dtype.size();
+        let bytes = layout.len * op.out_dtype(dtype).size();
         let o = &mut cpu_mut(out)?.bytes_mut()[..bytes];
         self.run(bytes, || elementwise::run(op, dtype, &ins, o, layout));
         Ok(())

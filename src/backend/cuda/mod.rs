@@ -154,6 +154,7 @@ struct KernelLayout {
     shape: [u64; 8],
     stride0: [u64; 8],
     stride1: [u64; 8],
+    stride2: [u64; 8],
 }
 
 // SAFETY: plain #[repr(C)] data that matches the kernel's struct field for field.
@@ -492,11 +493,7 @@ impl Backend for CudaBackend {
             .map(|b| self.slice(b))
             .collect::<Result<_>>()?;
         let o = self.slice_mut(out)?;
-        let (op_name, binary) = match op {
-            ElementwiseOp::Binary(b) => (b.name(), true),
-            ElementwiseOp::Unary(u) => (u.name(), false),
-        };
-        let name = format!("{op_name}_{}", dtype.short_name());
+        let name = format!("{}_{}", op.name(), dtype.short_name());
         let f = self
             .module("elementwise")?
             .load_function(&name)
@@ -516,19 +513,23 @@ impl Backend for CudaBackend {
             shape: [1; 8],
             stride0: [0; 8],
             stride1: [0; 8],
+            stride2: [0; 8],
         };
         for (d, &n) in layout.shape.iter().enumerate() {
             l.shape[d] = n as u64;
-            l.stride0[d] = layout.strides[0][d] as u64;
-            if binary {
-                l.stride1[d] = layout.strides[1][d] as u64;
+            for (k, st) in [&mut l.stride0, &mut l.stride1, &mut l.stride2]
+                .into_iter()
+                .enumerate()
+                .take(ins.len())
+            {
+                st[d] = layout.strides[k][d] as u64;
             }
         }
         let n = layout.len as u64;
         let mut b = self.stream.launch_builder(&f);
-        b.arg(o).arg(ins[0]);
-        if binary {
-            b.arg(ins[1]);
+        b.arg(o);
+        for i in &ins {
+            b.arg(*i);
         }
         b.arg(&n).arg(&l);
         // SAFETY: the kernel reads each input only at offsets inside its shape (the layout

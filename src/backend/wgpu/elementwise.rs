@@ -7,7 +7,7 @@ use super::memory::WgpuBuffer;
 use crate::backend::{ElementwiseOp, Layout};
 use crate::element::DType;
 use crate::error::{Error, Result};
-use crate::ops::elementwise::{BinaryOp, MAX_RANK, UnaryOp};
+use crate::ops::elementwise::{BinaryOp, CompareOp, ComplexPart, MAX_RANK, UnaryOp};
 
 const SOURCE: &str = include_str!("../../../shaders/elementwise.wgsl");
 
@@ -22,10 +22,41 @@ fn cdiv(a: CT, b: CT) -> CT {
 /// NaN tests on the bits, which no fast-math assumption can fold away.
 const NAN_F32: &str = "
 fn is_nan(v: f32) -> bool { return (bitcast<u32>(v) & 0x7fffffffu) > 0x7f800000u; }";
-/// The f64 test needs 64-bit integers (SHADER_INT64); `run` refuses f64 min/max without them.
+/// The f64 test needs 64-bit integers (SHADER_INT64); `run` refuses f64 ops using it without.
 const NAN_F64: &str = "
 fn is_nan(v: f64) -> bool {
     return (bitcast<u64>(v) & 0x7ffffffffffffffflu) > 0x7ff0000000000000lu;
+}";
+/// NaN-propagating min and max over the computation type F.
+const MIN_MAX: &str = "
+fn nan_min(a: F, b: F) -> F { return select(min(a, b), a + b, is_nan(a) || is_nan(b)); }
+fn nan_max(a: F, b: F) -> F { return select(max(a, b), a + b, is_nan(a) || is_nan(b)); }";
+/// log1p and expm1 for F: WGSL has neither. Near 0 a Taylor series (|x| < 0.1: terms to
+/// x^9 / x^8 keep the truncation under 1e-9 relative), elsewhere log(1 + x) and exp(x) - 1,
+/// whose cancellation costs a few ulp at |x| = 0.1.
+const LOG1P_EXPM1: &str = "
+fn log1p_(x: F) -> F {
+    if (abs(x) >= 0.1) { return log(1.0 + x); }
+    var s = 1.0 / 9.0;
+    s = 1.0 / 8.0 - x * s; s = 1.0 / 7.0 - x * s; s = 1.0 / 6.0 - x * s;
+    s = 1.0 / 5.0 - x * s; s = 1.0 / 4.0 - x * s; s = 1.0 / 3.0 - x * s;
+    s = 0.5 - x * s; s = 1.0 - x * s;
+    return x * s;
+}
+fn expm1_(x: F) -> F {
+    if (abs(x) >= 0.1) { return exp(x) - 1.0; }
+    var s = 1.0 / 40320.0;
+    s = 1.0 / 5040.0 + x * s; s = 1.0 / 720.0 + x * s; s = 1.0 / 120.0 + x * s;
+    s = 1.0 / 24.0 + x * s; s = 1.0 / 6.0 + x * s; s = 0.5 + x * s; s = 1.0 + x * s;
+    return x * s;
+}";
+/// The magnitude of a complex number without overflow or underflow in the squares.
+const CABS: &str = "
+fn cabs(v: CT) -> R {
+    let m = max(abs(v.x), abs(v.y));
+    if (m == 0.0 || m > MAXR) { return m; }
+    let a = v / m;
+    return m * sqrt(a.x * a.x + a.y * a.y);
 }";
 
 /// (storage type, computation type) of each dtype.
@@ -41,17 +72,61 @@ fn types(d: DType) -> (&'static str, &'static str) {
     }
 }
 
-/// The WGSL expression of `op` over `x` (and `y`) in the computation type.
-fn expression(op: ElementwiseOp, d: DType) -> String {
+/// True when the WGSL of `op` on `d` tests NaN on the bits (f64 then needs SHADER_INT64).
+fn uses_nan_test(op: ElementwiseOp, d: DType) -> bool {
+    d.is_float()
+        && match op {
+            ElementwiseOp::Binary(b) => matches!(b, BinaryOp::Minimum | BinaryOp::Maximum),
+            ElementwiseOp::Compare(_) | ElementwiseOp::Clip => true,
+            ElementwiseOp::Cast(t) => !t.is_float(),
+            _ => false,
+        }
+}
+
+/// The WGSL expression of a cast of `x` (computation type of `d`) to dtype `to`, in the
+/// storage type of `to` (so f64 -> f16 rounds once).
+fn cast_expression(d: DType, to: DType) -> String {
+    let (elem, _) = types(to);
+    let re = if d.is_complex() { "x.x" } else { "x" };
+    match to {
+        DType::I32 | DType::U32 if !d.is_float() => format!("bitcast<{elem}>(x)"),
+        // WGSL's float-to-int conversion saturates; NaN is left open by the spec: make it 0.
+        DType::I32 | DType::U32 => format!("select({elem}({re}), {elem}(0), is_nan({re}))"),
+        DType::C32 | DType::C64 if d.is_complex() => format!("{elem}(x)"),
+        DType::C32 => "vec2<f32>(f32(x), 0.0)".into(),
+        DType::C64 => "vec2<f64>(f64(x), 0.0)".into(),
+        _ => format!("{elem}({re})"),
+    }
+}
+
+/// The WGSL expression of `op` over `x`, `y`, `z` (computation types), and the helper
+/// functions it needs.
+fn expression(op: ElementwiseOp, d: DType) -> (String, String) {
     let int = !d.is_float();
+    let (elem, calc) = types(d);
     let zero = match d {
         DType::I32 => "0i",
         DType::U32 => "0u",
         _ => "0.0",
     };
-    // `x != x` is folded away by compilers that assume no NaNs (lavapipe does): test the bits.
-    let nan_min = |f: &str| format!("select({f}(x, y), x + y, is_nan(x) || is_nan(y))");
-    match op {
+    let mut helpers = String::new();
+    if d.is_complex() {
+        helpers += &COMPLEX_HELPERS.replace("CT", elem);
+    }
+    if uses_nan_test(op, d) || (d.is_complex() && matches!(op, ElementwiseOp::Compare(_))) {
+        helpers += match d {
+            DType::F64 | DType::C64 => NAN_F64,
+            _ => NAN_F32,
+        };
+    }
+    let nan_pair = |a: &str, b: &str| {
+        if d.is_complex() {
+            format!("(is_nan({a}.x) || is_nan({a}.y) || is_nan({b}.x) || is_nan({b}.y))")
+        } else {
+            format!("(is_nan({a}) || is_nan({b}))")
+        }
+    };
+    let e = match op {
         ElementwiseOp::Binary(b) => match b {
             BinaryOp::Add => "x + y".into(),
             BinaryOp::Sub => "x - y".into(),
@@ -60,10 +135,38 @@ fn expression(op: ElementwiseOp, d: DType) -> String {
             BinaryOp::Div if d.is_complex() => "cdiv(x, y)".into(),
             BinaryOp::Div if int => format!("select(x / y, {zero}, y == {zero})"),
             BinaryOp::Div => "x / y".into(),
-            BinaryOp::Minimum if int => "min(x, y)".into(),
-            BinaryOp::Minimum => nan_min("min"),
-            BinaryOp::Maximum if int => "max(x, y)".into(),
-            BinaryOp::Maximum => nan_min("max"),
+            BinaryOp::Rem if d == DType::U32 => "select(x % y, 0u, y == 0u)".into(),
+            BinaryOp::Rem if int => {
+                helpers += "
+fn rem_(x: i32, y: i32) -> i32 {
+    let r = select(x % y, 0i, y == 0i);
+    return select(r, r + y, r != 0i && ((r < 0i) != (y < 0i)));
+}";
+                "rem_(x, y)".into()
+            }
+            // WGSL's float % is x - y * trunc(x / y): not exact, but NumPy's sign rule holds.
+            BinaryOp::Rem => {
+                helpers += &"
+fn rem_(x: F, y: F) -> F {
+    let r = x % y;
+    return select(r, r + y, r != 0.0 && ((r < 0.0) != (y < 0.0)));
+}"
+                .replace('F', calc);
+                "rem_(x, y)".into()
+            }
+            BinaryOp::Minimum | BinaryOp::Maximum if int => {
+                format!(
+                    "{}(x, y)",
+                    if b == BinaryOp::Minimum { "min" } else { "max" }
+                )
+            }
+            BinaryOp::Minimum | BinaryOp::Maximum => {
+                helpers += &MIN_MAX.replace('F', calc);
+                format!(
+                    "nan_{}(x, y)",
+                    if b == BinaryOp::Minimum { "min" } else { "max" }
+                )
+            }
             BinaryOp::Pow => "pow(x, y)".into(),
             BinaryOp::Atan2 => "atan2(x, y)".into(),
             BinaryOp::Hypot => "sqrt(x * x + y * y)".into(),
@@ -101,15 +204,73 @@ fn expression(op: ElementwiseOp, d: DType) -> String {
             UnaryOp::Rsqrt => "inverseSqrt(x)".into(),
             UnaryOp::Not => "~x".into(),
             UnaryOp::Popcount => "countOneBits(x)".into(),
+            UnaryOp::Log1p | UnaryOp::Expm1 => {
+                helpers += &LOG1P_EXPM1.replace('F', calc);
+                format!("{}_(x)", u.name())
+            }
+            UnaryOp::Conj => format!("{elem}(x.x, -x.y)"),
         },
-    }
-}
-
-fn op_name(op: ElementwiseOp) -> &'static str {
-    match op {
-        ElementwiseOp::Binary(b) => b.name(),
-        ElementwiseOp::Unary(u) => u.name(),
-    }
+        ElementwiseOp::Compare(c) => {
+            let sym = match c {
+                CompareOp::Eq => "==",
+                CompareOp::Ne => "!=",
+                CompareOp::Lt => "<",
+                CompareOp::Le => "<=",
+                CompareOp::Gt => ">",
+                CompareOp::Ge => ">=",
+            };
+            let base = if d.is_complex() {
+                format!("all(x {sym} y)")
+            } else {
+                format!("x {sym} y")
+            };
+            // Fast-math compilers may assume no NaN: decide NaN cases on the bits.
+            match (d.is_float(), c) {
+                (false, _) => format!("u32({base})"),
+                (true, CompareOp::Ne) if d.is_complex() => {
+                    format!("u32(any(x != y) || {})", nan_pair("x", "y"))
+                }
+                (true, CompareOp::Ne) => format!("u32({base} || {})", nan_pair("x", "y")),
+                (true, _) => format!("u32({base} && !{})", nan_pair("x", "y")),
+            }
+        }
+        ElementwiseOp::Where => "select(z, y, x != 0u)".into(),
+        ElementwiseOp::Fma if d.is_complex() => "cmul(x, y) + z".into(),
+        ElementwiseOp::Fma if int => "x * y + z".into(),
+        ElementwiseOp::Fma => "fma(x, y, z)".into(),
+        ElementwiseOp::Clip if int => "min(max(x, y), z)".into(),
+        ElementwiseOp::Clip => {
+            helpers += &MIN_MAX.replace('F', calc);
+            "nan_min(nan_max(x, y), z)".into()
+        }
+        ElementwiseOp::Cast(to) => {
+            if !d.is_float() || to.is_float() {
+                // no NaN test needed
+            } else if !helpers.contains("is_nan") {
+                helpers += if d.needs_f64() { NAN_F64 } else { NAN_F32 };
+            }
+            cast_expression(d, to)
+        }
+        ElementwiseOp::Part(p) => match p {
+            ComplexPart::Real => "x.x".into(),
+            ComplexPart::Imag => "x.y".into(),
+            ComplexPart::Abs => {
+                let r = types(d.real()).0;
+                let max = if r == "f64" {
+                    "1.7976931348623157e308lf"
+                } else {
+                    "3.4028234e38f"
+                };
+                helpers += &CABS
+                    .replace("CT", elem)
+                    .replace("MAXR", max)
+                    .replace('R', r);
+                "cabs(x)".into()
+            }
+            ComplexPart::Arg => "atan2(x.y, x.x)".into(),
+        },
+    };
+    (e, helpers)
 }
 
 pub(crate) fn run(
@@ -123,29 +284,29 @@ pub(crate) fn run(
     let no_f64 = match op {
         ElementwiseOp::Unary(u) => u.transcendental(),
         ElementwiseOp::Binary(b) => matches!(b, BinaryOp::Pow | BinaryOp::Atan2),
+        ElementwiseOp::Part(p) => p == ComplexPart::Arg,
+        _ => false,
+    };
+    let unsupported = |reason: String| Error::DtypeUnsupported {
+        dtype: d,
+        device: be.label.clone(),
+        reason,
     };
     if no_f64 && d.needs_f64() {
-        return Err(Error::DtypeUnsupported {
-            dtype: d,
-            device: be.label.clone(),
-            reason: format!(
-                "{} in f64 has no WGSL built-in (SPIR-V defines it for 16- and 32-bit \
-                 floats only); use f32 here, or the CPU or CUDA backend",
-                op_name(op)
-            ),
-        });
+        return Err(unsupported(format!(
+            "{} in f64 has no WGSL built-in (SPIR-V defines it for 16- and 32-bit floats \
+             only); use f32 here, or the CPU or CUDA backend",
+            op.name()
+        )));
     }
-    let min_max = matches!(
-        op,
-        ElementwiseOp::Binary(BinaryOp::Minimum | BinaryOp::Maximum)
-    );
-    if min_max && d == DType::F64 && !be.features.contains(wgpu::Features::SHADER_INT64) {
-        return Err(Error::DtypeUnsupported {
-            dtype: d,
-            device: be.label.clone(),
-            reason: "f64 minimum/maximum must test NaN on the bits, which needs SHADER_INT64;                      this device lacks it"
-                .into(),
-        });
+    let out_dtype = op.out_dtype(d);
+    let nan_bits =
+        uses_nan_test(op, d) || (d.is_complex() && matches!(op, ElementwiseOp::Compare(_)));
+    if nan_bits && d.needs_f64() && !be.features.contains(wgpu::Features::SHADER_INT64) {
+        return Err(unsupported(format!(
+            "{} in f64 must test NaN on the bits, which needs SHADER_INT64; this device lacks it",
+            op.name()
+        )));
     }
     if l.len > u32::MAX as usize {
         return Err(Error::SizeOverLimit {
@@ -155,8 +316,7 @@ pub(crate) fn run(
             device: be.label.clone(),
         });
     }
-    let esize = d.size() as u64;
-    let binary = inputs.len() == 2;
+    let in_dtype = |k: usize| op.input_dtype(d, k);
     let contiguous = |k: usize| l.contiguous[k];
     // A one-element operand (every stride 0) is read at 0: no index arithmetic at all.
     let scalar = |k: usize| l.strides[k].iter().all(|&s| s == 0);
@@ -165,48 +325,36 @@ pub(crate) fn run(
         (false, true) => 0,
         (false, false) => 2,
     };
-    let (elem, calc) = types(d);
-    let key = format!(
-        "elementwise/{}/{d}/{}{}",
-        op_name(op),
-        mode(0),
-        if binary { mode(1) } else { 9 }
-    );
+    let modes: String = (0..inputs.len()).map(|k| mode(k).to_string()).collect();
+    let key = format!("elementwise/{}/{d}/{modes}", op.name());
     let kernel = be.kernels.get(be, &key, "main", || {
         let idx = |k: usize| match mode(k) {
             1 => "i".to_string(),
             0 => "0u".to_string(),
             _ => format!("offset(g, p.stride{k})"),
         };
-        let in1 = if binary {
-            format!("@group(0) @binding(3) var<storage, read> in1: array<{elem}>;")
-        } else {
-            String::new()
-        };
-        let helpers = match d {
-            DType::C32 | DType::C64 => COMPLEX_HELPERS.replace("CT", elem),
-            DType::F16 | DType::F32 if min_max => NAN_F32.into(),
-            DType::F64 if min_max => NAN_F64.into(),
-            _ => String::new(),
-        };
+        let names = ["x", "y", "z"];
+        let mut bindings = String::new();
+        let mut loads = String::new();
+        for (k, name) in names.iter().enumerate().take(inputs.len()) {
+            let (elem, calc) = types(in_dtype(k));
+            bindings += &format!(
+                "@group(0) @binding({}) var<storage, read> in{k}: array<{elem}>;\n",
+                2 + k
+            );
+            loads += &format!("let {} = {calc}(in{k}[{}]);\n    ", name, idx(k));
+        }
+        let (expr, helpers) = expression(op, d);
+        let f16 = d == DType::F16 || out_dtype == DType::F16;
         specialise(
             SOURCE,
             &[
-                ("ENABLE", if d == DType::F16 { "enable f16;" } else { "" }),
-                ("ELEM", elem),
-                ("CALC", calc),
+                ("ENABLE", if f16 { "enable f16;" } else { "" }),
+                ("OUT", types(out_dtype).0),
+                ("INPUTS", &bindings),
                 ("HELPERS", &helpers),
-                ("IN1", &in1),
-                ("IDX0", &idx(0)),
-                (
-                    "LOAD1",
-                    &if binary {
-                        format!("let y = {calc}(in1[{}]);", idx(1))
-                    } else {
-                        String::new()
-                    },
-                ),
-                ("EXPR", &expression(op, d)),
+                ("LOADS", &loads),
+                ("EXPR", &expr),
             ],
         )
     })?;
@@ -221,11 +369,12 @@ pub(crate) fn run(
             .sum::<u64>()
     };
     let limit = be.limits.max_storage_buffer_binding_size;
-    for (k, _) in inputs.iter().enumerate().filter(|(k, _)| !contiguous(*k)) {
-        if extent(k) * esize > limit {
+    for k in (0..inputs.len()).filter(|&k| !contiguous(k)) {
+        let bytes = extent(k) * in_dtype(k).size() as u64;
+        if bytes > limit {
             return Err(Error::SizeOverLimit {
                 what: "broadcast operand binding",
-                requested: extent(k) * esize,
+                requested: bytes,
                 limit,
                 device: be.label.clone(),
             });
@@ -247,10 +396,11 @@ pub(crate) fn run(
         .iter()
         .enumerate()
         .map(|(k, b)| {
+            let size = in_dtype(k).size() as u64;
             if contiguous(k) {
-                Operand::Chunked(&b.raw)
+                Operand::Chunked(&b.raw, size)
             } else {
-                Operand::Whole(&b.raw, extent(k) * esize)
+                Operand::Whole(&b.raw, extent(k) * size)
             }
         })
         .collect();
@@ -258,13 +408,14 @@ pub(crate) fn run(
         &kernel,
         &out.raw,
         l.len as u64,
-        esize,
+        out_dtype.size() as u64,
         &operands,
         |first, count| {
             let mut block: Vec<u32> = vec![count as u32, first as u32, rank, 0];
             block.extend(shape);
-            block.extend(strides[0]);
-            block.extend(strides.get(1).copied().unwrap_or([0; 8]));
+            for k in 0..3 {
+                block.extend(strides.get(k).copied().unwrap_or([0; 8]));
+            }
             bytemuck::cast_slice(&block).to_vec()
         },
     )

@@ -126,10 +126,18 @@ impl WgpuBackend {
         inputs: &[Operand<'_>],
         params: impl Fn(u64, u64) -> Vec<u8>,
     ) -> Result<()> {
-        // Chunk starts must meet the offset alignment; 256 is a multiple of every item size.
+        // Chunk starts must meet the offset alignment for every operand: a whole number of
+        // `align` items keeps each operand's byte offset a multiple of `align` bytes.
         let align = (self.limits.min_storage_buffer_offset_alignment as u64).max(256);
-        let max_bind = self.limits.max_storage_buffer_binding_size / align * align;
-        let per_chunk = (max_bind / item_bytes).max(1);
+        let widest = inputs
+            .iter()
+            .filter_map(|o| match o {
+                Operand::Chunked(_, b) => Some(*b),
+                Operand::Whole(..) => None,
+            })
+            .fold(item_bytes, u64::max);
+        let per_chunk =
+            (self.limits.max_storage_buffer_binding_size / widest / align * align).max(align);
         let scope = self.device.push_error_scope(wgpu::ErrorFilter::Validation);
         let mut enc = self.device.create_command_encoder(&Default::default());
         let mut first = 0;
@@ -145,11 +153,11 @@ impl WgpuBackend {
                 mapped_at_creation: false,
             });
             self.queue.write_buffer(&u, 0, &block);
-            let chunk = |b| binding(b, first * item_bytes, count * item_bytes);
+            let chunk = |b, size| binding(b, first * size, count * size);
             let mut entries = vec![
                 wgpu::BindGroupEntry {
                     binding: 0,
-                    resource: wgpu::BindingResource::Buffer(chunk(out)),
+                    resource: wgpu::BindingResource::Buffer(chunk(out, item_bytes)),
                 },
                 wgpu::BindGroupEntry {
                     binding: 1,
@@ -158,7 +166,7 @@ impl WgpuBackend {
             ];
             for (k, input) in inputs.iter().enumerate() {
                 let b = match *input {
-                    Operand::Chunked(b) => chunk(b),
+                    Operand::Chunked(b, size) => chunk(b, size),
                     Operand::Whole(b, bytes) => binding(b, 0, bytes),
                 };
                 entries.push(wgpu::BindGroupEntry {
@@ -184,8 +192,8 @@ impl WgpuBackend {
 
 /// An input binding of a chunked dispatch.
 pub(crate) enum Operand<'a> {
-    /// Bound at the same item range as each output chunk.
-    Chunked(&'a wgpu::Buffer),
+    /// Bound at the same item range as each output chunk; items of this many bytes.
+    Chunked(&'a wgpu::Buffer, u64),
     /// Bound whole: its first this many bytes.
     Whole(&'a wgpu::Buffer, u64),
 }
