@@ -133,6 +133,43 @@ impl<T: Element> Array<T> {
         Ok(Self::wrap(device, buf, shape, len))
     }
 
+    /// An array whose contents the caller writes fully before anyone reads it (the shape
+    /// and reduce families fill them with kernels).
+    pub(crate) fn uninit(device: &Device, shape: &[usize], op: &'static str) -> Result<Self> {
+        let (buf, len) = Self::alloc(device, shape, op)?;
+        Ok(Self::wrap(device, buf, shape, len))
+    }
+
+    /// Runs a strided copy from `src` into this array's buffer. Only for arrays from
+    /// `uninit` that no one else holds yet.
+    pub(crate) fn copy_from(
+        &mut self,
+        src: &Array<T>,
+        copy: &crate::backend::StridedCopy,
+    ) -> Result<()> {
+        let c = copy.merged();
+        crate::ops::shape::check_rank(&c)?;
+        if c.len() == 0 {
+            return Ok(());
+        }
+        let dst = Arc::get_mut(&mut self.buffer).ok_or_else(|| {
+            Error::invalid("copy", "destination buffer is shared (a bug in streamcore)")
+        })?;
+        self.device
+            .backend()
+            .copy_strided(T::DTYPE, &src.buffer, dst, &c)
+    }
+
+    /// Mutable access to the buffer of an array from `uninit` that no one else holds yet.
+    pub(crate) fn buffer_mut(&mut self) -> Result<&mut Buffer> {
+        Arc::get_mut(&mut self.buffer).ok_or_else(|| {
+            Error::invalid(
+                "kernel output",
+                "output buffer is shared (a bug in streamcore)",
+            )
+        })
+    }
+
     /// The device buffer (crate-internal: kernels bind it).
     pub(crate) fn buffer(&self) -> &Buffer {
         &self.buffer

@@ -42,6 +42,8 @@ pub use error::{Error, Result};
 pub use half::f16;
 pub use num_complex::Complex;
 pub use ops::elementwise::{BinaryOp, CompareOp, ComplexPart, UnaryOp};
+pub use ops::reduce::ReduceOp;
+pub use ops::shape::Slice;
 
 /// `Complex<f32>`.
 pub type Complex32 = Complex<f32>;

@@ -133,3 +133,47 @@ fn cuda_without_a_driver_is_an_error_not_a_panic() {
     }
     assert!(streamcore::Device::cuda(4096).is_err());
 }
+
+/// Every reduce and shape kernel the launchers can name exists in the PTX.
+#[test]
+fn every_reduce_and_shape_kernel_the_launchers_name_exists() {
+    if !streamcore::cuda::nvrtc_available() {
+        return;
+    }
+    use streamcore::{DType, ReduceOp};
+    let ptx = |family: &str| {
+        let src = streamcore::cuda::KERNELS
+            .iter()
+            .find(|(n, _)| *n == family)
+            .expect("family listed")
+            .1;
+        streamcore::cuda::compile(family, src, 90).unwrap()
+    };
+    let (reduce, shape) = (ptx("reduce"), ptx("shape"));
+    let mut count = 0;
+    for d in DType::ALL {
+        for op in ReduceOp::ALL.into_iter().filter(|o| o.supports(d)) {
+            let tags: &[&str] = if d == DType::F16 {
+                &["sa", "aa", "as", "ss"]
+            } else {
+                &["aa"]
+            };
+            for t in tags {
+                for kind in ["tile", "column"] {
+                    let n = format!("reduce_{}_{}_{t}_{kind}", op.name(), d.short_name());
+                    assert!(
+                        reduce.contains(&format!(".entry {n}(")),
+                        "kernel {n} missing"
+                    );
+                    count += 1;
+                }
+            }
+        }
+        let n = format!("copy_{}", d.size());
+        assert!(
+            shape.contains(&format!(".entry {n}(")),
+            "kernel {n} missing"
+        );
+    }
+    eprintln!("{count} reduce kernels present");
+}

@@ -13,6 +13,7 @@ use std::mem::MaybeUninit;
 use crate::device::DeviceInfo;
 use crate::element::DType;
 use crate::error::{Error, Result};
+pub(crate) use crate::ops::reduce::ReduceOp;
 pub use pool::MemoryStats;
 
 /// Writes the bytes of the logical (row-major) array that start at byte `offset` into the
@@ -125,6 +126,72 @@ pub(crate) struct Layout {
     pub(crate) len: usize,
 }
 
+/// A strided copy (the `shape` family): for every index `i` over `shape`,
+/// `dst[dst_offset + sum(i_d * dst_strides_d)] = src[src_offset + sum(i_d * src_strides_d)]`.
+/// Offsets and strides count elements; strides may be negative or 0.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct StridedCopy {
+    pub(crate) shape: Vec<usize>,
+    pub(crate) src_offset: usize,
+    pub(crate) src_strides: Vec<isize>,
+    pub(crate) dst_offset: usize,
+    pub(crate) dst_strides: Vec<isize>,
+}
+
+impl StridedCopy {
+    /// Element count.
+    pub(crate) fn len(&self) -> usize {
+        self.shape.iter().product()
+    }
+
+    /// The same copy with length-1 axes dropped and adjacent axes merged where both index
+    /// maps allow it (a plain contiguous copy becomes rank 1).
+    pub(crate) fn merged(&self) -> StridedCopy {
+        let mut c = StridedCopy {
+            shape: Vec::new(),
+            src_offset: self.src_offset,
+            src_strides: Vec::new(),
+            dst_offset: self.dst_offset,
+            dst_strides: Vec::new(),
+        };
+        for d in 0..self.shape.len() {
+            let (n, s, t) = (self.shape[d], self.src_strides[d], self.dst_strides[d]);
+            if n == 1 {
+                continue;
+            }
+            match (
+                c.shape.last_mut(),
+                c.src_strides.last(),
+                c.dst_strides.last(),
+            ) {
+                (Some(m), Some(&ps), Some(&pt)) if ps == s * n as isize && pt == t * n as isize => {
+                    *m *= n;
+                    *c.src_strides.last_mut().expect("same length") = s;
+                    *c.dst_strides.last_mut().expect("same length") = t;
+                }
+                _ => {
+                    c.shape.push(n);
+                    c.src_strides.push(s);
+                    c.dst_strides.push(t);
+                }
+            }
+        }
+        c
+    }
+
+    /// The source and destination offsets of element `g` (row-major over `shape`).
+    pub(crate) fn offsets(&self, g: usize) -> (usize, usize) {
+        let (mut rem, mut s, mut t) = (g, self.src_offset as isize, self.dst_offset as isize);
+        for d in (0..self.shape.len()).rev() {
+            let i = (rem % self.shape[d]) as isize;
+            rem /= self.shape[d];
+            s += i * self.src_strides[d];
+            t += i * self.dst_strides[d];
+        }
+        (s as usize, t as usize)
+    }
+}
+
 /// What every backend implements. Buffers are created uninitialised by `alloc` and written
 /// once by `upload` or `creation` before an [`Array`](crate::Array) shares them.
 pub(crate) trait Backend: Send + Sync {
@@ -149,6 +216,24 @@ pub(crate) trait Backend: Send + Sync {
         inputs: &[&Buffer],
         out: &mut Buffer,
         layout: &Layout,
+    ) -> Result<()>;
+    /// Runs a strided copy of `dtype` elements from `src` into `dst` (queued).
+    fn copy_strided(
+        &self,
+        dtype: DType,
+        src: &Buffer,
+        dst: &mut Buffer,
+        copy: &StridedCopy,
+    ) -> Result<()>;
+    /// Reduces the middle axis of `src`, viewed as `[outer, k, inner]` elements of `dtype`,
+    /// into `out` (`[outer, inner]`; u32 indices along k for the arg ops). `k >= 1`.
+    fn reduce(
+        &self,
+        op: ReduceOp,
+        dtype: DType,
+        src: &Buffer,
+        dims: [usize; 3],
+        out: &mut Buffer,
     ) -> Result<()>;
     /// Waits until every queued operation has finished.
     fn synchronize(&self) -> Result<()>;

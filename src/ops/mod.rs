@@ -3,3 +3,5 @@
 
 pub(crate) mod creation;
 pub mod elementwise;
+pub mod reduce;
+pub mod shape;

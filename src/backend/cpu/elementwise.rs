@@ -560,7 +560,7 @@ pub(crate) trait Body {
 }
 
 multiversion! {
-    fn exec<K: Body>(k: K) {
+    pub(crate) fn exec<K: Body>(k: K) {
         k.body()
     }
 }

@@ -3,6 +3,8 @@
 
 pub(crate) mod creation;
 pub(crate) mod elementwise;
+pub(crate) mod reduce;
+pub(crate) mod shape;
 pub mod simd;
 mod vmath;
 
@@ -15,8 +17,8 @@ use rayon::prelude::*;
 
 use super::pool::{Pool, size_class};
 use super::{
-    Backend, Buffer, CreationOp, ElementwiseOp, HostSource, Layout, MemoryStats, as_uninit,
-    foreign_buffer, write_bytes,
+    Backend, Buffer, CreationOp, ElementwiseOp, HostSource, Layout, MemoryStats, ReduceOp,
+    StridedCopy, as_uninit, foreign_buffer, write_bytes,
 };
 use crate::device::{DeviceInfo, DeviceKind};
 use crate::element::DType;
@@ -303,6 +305,35 @@ impl Backend for CpuBackend {
         let bytes = layout.len * op.out_dtype(dtype).size();
         let o = &mut cpu_mut(out)?.bytes_mut()[..bytes];
         self.run(bytes, || elementwise::run(op, dtype, &ins, o, layout));
+        Ok(())
+    }
+
+    fn copy_strided(
+        &self,
+        dtype: DType,
+        src: &Buffer,
+        dst: &mut Buffer,
+        copy: &StridedCopy,
+    ) -> Result<()> {
+        let s = cpu(src)?.bytes();
+        let d = cpu_mut(dst)?.bytes_mut();
+        let bytes = copy.len() * dtype.size();
+        self.run(bytes, || shape::copy(dtype.size(), s, d, copy));
+        Ok(())
+    }
+
+    fn reduce(
+        &self,
+        op: ReduceOp,
+        dtype: DType,
+        src: &Buffer,
+        dims: [usize; 3],
+        out: &mut Buffer,
+    ) -> Result<()> {
+        let s = cpu(src)?.bytes();
+        let o = cpu_mut(out)?.bytes_mut();
+        let bytes = dims.iter().product::<usize>() * dtype.size();
+        self.run(bytes, || reduce::run(op, dtype, s, dims, o));
         Ok(())
     }
 

@@ -18,7 +18,8 @@ use rayon::prelude::*;
 
 use super::pool::{Pool, size_class};
 use super::{
-    Backend, Buffer, CreationOp, ElementwiseOp, HostSource, Layout, MemoryStats, foreign_buffer,
+    Backend, Buffer, CreationOp, ElementwiseOp, HostSource, Layout, MemoryStats, ReduceOp,
+    StridedCopy, foreign_buffer,
 };
 use crate::device::{DeviceInfo, DeviceKind};
 use crate::element::DType;
@@ -159,6 +160,22 @@ struct KernelLayout {
 
 // SAFETY: plain #[repr(C)] data that matches the kernel's struct field for field.
 unsafe impl cudarc::driver::DeviceRepr for KernelLayout {}
+
+/// The strided-copy layout passed to cuda/shape.cu by value (`struct CopyLayout` there).
+#[repr(C)]
+#[derive(Clone, Copy)]
+struct CopyLayout {
+    rank: u32,
+    _pad: u32,
+    src_offset: u64,
+    dst_offset: u64,
+    shape: [u64; 8],
+    src_strides: [i64; 8],
+    dst_strides: [i64; 8],
+}
+
+// SAFETY: plain #[repr(C)] data that matches the kernel's struct field for field.
+unsafe impl cudarc::driver::DeviceRepr for CopyLayout {}
 
 /// A device allocation; returns to the pool when dropped.
 pub(crate) struct CudaBuffer {
@@ -537,6 +554,159 @@ impl Backend for CudaBackend {
         unsafe { b.launch(Self::launch_cfg(n)) }
             .map(drop)
             .map_err(|e| self.driver_err(&name, e))
+    }
+
+    fn copy_strided(
+        &self,
+        dtype: DType,
+        src: &Buffer,
+        dst: &mut Buffer,
+        copy: &StridedCopy,
+    ) -> Result<()> {
+        let s = self.slice(src)?;
+        let d = self.slice_mut(dst)?;
+        let name = format!("copy_{}", dtype.size());
+        let f = self
+            .module("shape")?
+            .load_function(&name)
+            .map_err(|e| self.driver_err(&name, e))?;
+        let mut l = CopyLayout {
+            rank: copy.shape.len() as u32,
+            _pad: 0,
+            src_offset: copy.src_offset as u64,
+            dst_offset: copy.dst_offset as u64,
+            shape: [1; 8],
+            src_strides: [0; 8],
+            dst_strides: [0; 8],
+        };
+        for (a, &n) in copy.shape.iter().enumerate() {
+            l.shape[a] = n as u64;
+            l.src_strides[a] = copy.src_strides[a] as i64;
+            l.dst_strides[a] = copy.dst_strides[a] as i64;
+        }
+        let n = copy.len() as u64;
+        let mut b = self.stream.launch_builder(&f);
+        b.arg(d).arg(s).arg(&n).arg(&l);
+        // SAFETY: the op layer built the copy from the arrays' shapes: every offset it
+        // produces lies inside the source and destination buffers.
+        unsafe { b.launch(Self::launch_cfg(n)) }
+            .map(drop)
+            .map_err(|e| self.driver_err(&name, e))
+    }
+
+    fn reduce(
+        &self,
+        op: ReduceOp,
+        dtype: DType,
+        src: &Buffer,
+        dims: [usize; 3],
+        out: &mut Buffer,
+    ) -> Result<()> {
+        let [outer, k0, inner] = dims.map(|x| x as u64);
+        let acc = if dtype == DType::F16 {
+            DType::F32
+        } else {
+            dtype
+        };
+        let arg = op.is_arg();
+        let column = inner > 1;
+        let per = if column { 8 } else { 2048 };
+        let module = self.module("reduce")?;
+        let src = self.slice(src)?;
+        let out = self.slice_mut(out)?;
+        let mut k = k0;
+        let mut first = true;
+        let (mut vals, mut idx): (Option<CudaSlice<u8>>, Option<CudaSlice<u8>>) = (None, None);
+        loop {
+            let tiles = k.div_ceil(per);
+            let last = tiles == 1;
+            let tag = |storage: bool| {
+                if storage && dtype == DType::F16 {
+                    "s"
+                } else {
+                    "a"
+                }
+            };
+            let name = format!(
+                "reduce_{}_{}_{}{}_{}",
+                op.name(),
+                dtype.short_name(),
+                tag(first),
+                tag(last && !arg),
+                if column { "column" } else { "tile" }
+            );
+            let f = module
+                .load_function(&name)
+                .map_err(|e| self.driver_err(&name, e))?;
+            let n_out = outer * tiles * inner;
+            let alloc = |bytes: u64| -> Result<CudaSlice<u8>> {
+                // SAFETY: scratch written by the kernel before it is read.
+                unsafe { self.stream.alloc::<u8>(bytes.max(4) as usize) }
+                    .map_err(|e| self.driver_err("reduction scratch", e))
+            };
+            let mut next_vals = if last && !arg {
+                None
+            } else {
+                Some(alloc(n_out * acc.size() as u64)?)
+            };
+            let mut next_idx = if arg && !last {
+                Some(alloc(n_out * 4)?)
+            } else {
+                None
+            };
+            let null = 0u64;
+            let mut b = self.stream.launch_builder(&f);
+            match &vals {
+                Some(v) => b.arg(v),
+                None => b.arg(src),
+            };
+            // Values go to scratch except on the last pass of a value reduction; the arg
+            // ops' last pass writes its indices to `out`.
+            if arg {
+                let Some(v) = next_vals.as_mut() else {
+                    unreachable!("arg passes always keep their values in scratch")
+                };
+                b.arg(v);
+                match next_idx.as_mut() {
+                    Some(i) => b.arg(i),
+                    None => b.arg(&mut *out),
+                };
+            } else {
+                match next_vals.as_mut() {
+                    Some(v) => b.arg(v),
+                    None => b.arg(&mut *out),
+                };
+                b.arg(&null);
+            }
+            match &idx {
+                Some(i) => b.arg(i),
+                None => b.arg(&null),
+            };
+            b.arg(&outer).arg(&k).arg(&inner).arg(&tiles);
+            let cfg = if column {
+                Self::launch_cfg(n_out)
+            } else {
+                let blocks = outer * tiles;
+                let x = blocks.min(65_535);
+                LaunchConfig {
+                    grid_dim: (x as u32, blocks.div_ceil(x) as u32, 1),
+                    block_dim: (256, 1, 1),
+                    shared_mem_bytes: 0,
+                }
+            };
+            // SAFETY: every buffer holds the [outer, k, inner] or [outer, tiles, inner]
+            // elements the kernel indexes; null index pointers are checked in the kernel.
+            unsafe { b.launch(cfg) }
+                .map(drop)
+                .map_err(|e| self.driver_err(&name, e))?;
+            if last {
+                return Ok(());
+            }
+            vals = next_vals;
+            idx = next_idx;
+            k = tiles;
+            first = false;
+        }
     }
 
     fn synchronize(&self) -> Result<()> {

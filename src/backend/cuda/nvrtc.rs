@@ -11,6 +11,8 @@ use crate::error::{Error, Result};
 pub const KERNELS: &[(&str, &str)] = &[
     ("creation", include_str!("../../../cuda/creation.cu")),
     ("elementwise", include_str!("../../../cuda/elementwise.cu")),
+    ("reduce", include_str!("../../../cuda/reduce.cu")),
+    ("shape", include_str!("../../../cuda/shape.cu")),
 ];
 
 /// The source of op family `family`.

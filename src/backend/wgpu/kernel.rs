@@ -190,6 +190,59 @@ impl WgpuBackend {
     }
 }
 
+impl WgpuBackend {
+    /// Runs `kernel` once over `invocations` invocations with the uniform block `params` at
+    /// binding 0 and `buffers` (each bound from 0 for its byte count) at bindings 1, 2, ...
+    pub(crate) fn dispatch(
+        &self,
+        kernel: &Kernel,
+        params: &[u8],
+        buffers: &[(&wgpu::Buffer, u64)],
+        invocations: u64,
+    ) -> Result<()> {
+        let limit = self.limits.max_storage_buffer_binding_size;
+        if let Some(&(_, bytes)) = buffers.iter().find(|(_, b)| *b > limit) {
+            return Err(Error::SizeOverLimit {
+                what: "storage binding of a whole-buffer kernel",
+                requested: bytes,
+                limit,
+                device: self.label.clone(),
+            });
+        }
+        debug_assert!(params.len() as u64 <= PARAMS_BYTES);
+        let scope = self.device.push_error_scope(wgpu::ErrorFilter::Validation);
+        let u = self.device.create_buffer(&wgpu::BufferDescriptor {
+            label: Some("streamcore params"),
+            size: PARAMS_BYTES,
+            usage: wgpu::BufferUsages::UNIFORM | wgpu::BufferUsages::COPY_DST,
+            mapped_at_creation: false,
+        });
+        self.queue.write_buffer(&u, 0, params);
+        let mut entries = vec![wgpu::BindGroupEntry {
+            binding: 0,
+            resource: u.as_entire_binding(),
+        }];
+        for (k, &(b, bytes)) in buffers.iter().enumerate() {
+            entries.push(wgpu::BindGroupEntry {
+                binding: 1 + k as u32,
+                resource: wgpu::BindingResource::Buffer(binding(b, 0, bytes.max(4))),
+            });
+        }
+        let bind = self.device.create_bind_group(&wgpu::BindGroupDescriptor {
+            label: None,
+            layout: &kernel.layout,
+            entries: &entries,
+        });
+        let mut enc = self.device.create_command_encoder(&Default::default());
+        self.encode_dispatch(&mut enc, kernel, &bind, invocations);
+        self.queue.submit([enc.finish()]);
+        if let Some(e) = pollster::block_on(scope.pop()) {
+            return Err(self.scope_error(e, 0));
+        }
+        self.check_health()
+    }
+}
+
 /// An input binding of a chunked dispatch.
 pub(crate) enum Operand<'a> {
     /// Bound at the same item range as each output chunk; items of this many bytes.

@@ -5,12 +5,14 @@ mod creation;
 mod elementwise;
 mod kernel;
 mod memory;
+mod reduce;
+mod shape;
 
 use std::sync::{Arc, Mutex, OnceLock};
 
 use super::{
-    Backend, Buffer, CreationOp, ElementwiseOp, HostSource, Layout, MemoryStats, foreign_buffer,
-    lock,
+    Backend, Buffer, CreationOp, ElementwiseOp, HostSource, Layout, MemoryStats, ReduceOp,
+    StridedCopy, foreign_buffer, lock,
 };
 use crate::device::{DeviceInfo, DeviceKind, WgpuOptions};
 use crate::element::DType;
@@ -279,8 +281,18 @@ impl WgpuBackend {
         }
     }
 
+    /// A pooled scratch buffer of at least `bytes` bytes.
+    pub(crate) fn alloc_raw(&self, bytes: u64) -> Result<Buffer> {
+        Ok(Buffer::Wgpu(self.memory.alloc(self, bytes)?))
+    }
+
+    /// The wgpu buffer inside a scratch buffer from `alloc_raw`.
+    pub(crate) fn raw<'a>(&self, b: &'a Buffer) -> Result<&'a wgpu::Buffer> {
+        Ok(&self.buffer(b)?.raw)
+    }
+
     /// Fails with the device-lost or uncaptured error recorded since the last call, if any.
-    fn check_health(&self) -> Result<()> {
+    pub(crate) fn check_health(&self) -> Result<()> {
         let mut h = lock(&self.health);
         if let Some(reason) = &h.lost {
             return Err(Error::DeviceLost {
@@ -299,7 +311,7 @@ impl WgpuBackend {
     }
 
     /// Converts a wgpu error caught by an error scope.
-    fn scope_error(&self, e: wgpu::Error, bytes: u64) -> Error {
+    pub(crate) fn scope_error(&self, e: wgpu::Error, bytes: u64) -> Error {
         match e {
             wgpu::Error::OutOfMemory { .. } => Error::OutOfMemory {
                 device: self.label.clone(),
@@ -404,6 +416,29 @@ impl Backend for WgpuBackend {
             .collect::<Result<_>>()?;
         let o = self.buffer(out)?;
         elementwise::run(self, op, dtype, &ins, o, layout)
+    }
+
+    fn copy_strided(
+        &self,
+        dtype: DType,
+        src: &Buffer,
+        dst: &mut Buffer,
+        copy: &StridedCopy,
+    ) -> Result<()> {
+        let (s, d) = (self.buffer(src)?, self.buffer(dst)?);
+        shape::run(self, dtype, s, d, copy)
+    }
+
+    fn reduce(
+        &self,
+        op: ReduceOp,
+        dtype: DType,
+        src: &Buffer,
+        dims: [usize; 3],
+        out: &mut Buffer,
+    ) -> Result<()> {
+        let (s, o) = (self.buffer(src)?, self.buffer(out)?);
+        reduce::run(self, op, dtype, s, dims, o)
     }
 
     fn synchronize(&self) -> Result<()> {

@@ -1,0 +1,76 @@
+//! CPU side of the `shape` family: strided copies, row by row along the last merged axis,
+//! parallel over chunks of the destination's index space.
+
+use rayon::prelude::*;
+
+use crate::backend::StridedCopy;
+
+/// Elements per parallel task.
+const CHUNK: usize = 1 << 15;
+
+/// Copies `c` over elements of `size` bytes. Distinct index tuples write distinct
+/// destination elements (the op layer only builds such copies).
+pub(crate) fn copy(size: usize, src: &[u8], dst: &mut [u8], c: &StridedCopy) {
+    macro_rules! go {
+        ($t:ty) => {
+            typed::<$t>(bytemuck::cast_slice(src), bytemuck::cast_slice_mut(dst), c)
+        };
+    }
+    match size {
+        2 => go!(u16),
+        4 => go!(u32),
+        8 => go!(u64),
+        _ => go!(u128),
+    }
+}
+
+/// Destination pointer shared by the tasks; each writes a disjoint set of elements.
+#[derive(Clone, Copy)]
+struct Dst<T>(*mut T);
+// SAFETY: the tasks write disjoint elements (distinct index tuples map to distinct offsets).
+unsafe impl<T> Send for Dst<T> {}
+unsafe impl<T> Sync for Dst<T> {}
+
+impl<T> Dst<T> {
+    /// The pointer (a method, so closures capture the whole Sync wrapper, not the field).
+    fn at(&self, i: usize) -> *mut T {
+        // SAFETY: callers pass indices inside the destination slice.
+        unsafe { self.0.add(i) }
+    }
+}
+
+fn typed<T: Copy + Send + Sync + bytemuck::Pod>(src: &[T], dst: &mut [T], c: &StridedCopy) {
+    let n = c.len();
+    let last = c.shape.last().copied().unwrap_or(1);
+    let (ss, ds) = (
+        c.src_strides.last().copied().unwrap_or(0),
+        c.dst_strides.last().copied().unwrap_or(0),
+    );
+    let dlen = dst.len();
+    let out = Dst(dst.as_mut_ptr());
+    let work = |start: usize| {
+        let end = (start + CHUNK).min(n);
+        let mut g = start;
+        while g < end {
+            let m = (last - g % last).min(end - g);
+            let (s0, d0) = c.offsets(g);
+            for j in 0..m as isize {
+                let (s, d) = (
+                    (s0 as isize + j * ss) as usize,
+                    (d0 as isize + j * ds) as usize,
+                );
+                assert!(d < dlen, "strided copy out of bounds");
+                // SAFETY: d is in bounds (checked) and written by this task only.
+                unsafe { *out.at(d) = src[s] };
+            }
+            g += m;
+        }
+    };
+    if n <= CHUNK {
+        work(0);
+    } else {
+        (0..n.div_ceil(CHUNK))
+            .into_par_iter()
+            .for_each(|t| work(t * CHUNK));
+    }
+}
