@@ -63,6 +63,19 @@ fn host_anchor(c: &mut Criterion) {
         });
         g.finish();
     }
+    let mut g = c.benchmark_group("fma/ndarray-rayon");
+    g.throughput(Throughput::Bytes(4 * 4 * N as u64));
+    g.sample_size(20).measurement_time(Duration::from_secs(3));
+    let third = &b * 0.5f32;
+    g.bench_function(BenchmarkId::from_parameter("16M"), |bch| {
+        bch.iter_with_large_drop(|| {
+            Zip::from(&a)
+                .and(&b)
+                .and(&third)
+                .par_map_collect(|&x, &y, &z| x.mul_add(y, z))
+        })
+    });
+    g.finish();
     let mut g = c.benchmark_group("exp/ndarray-rayon");
     g.throughput(Throughput::Bytes(2 * 4 * N as u64));
     g.sample_size(10).measurement_time(Duration::from_secs(3));
@@ -103,6 +116,19 @@ fn streamcore_ops(c: &mut Criterion) {
             });
             g.finish();
         }
+        // fma reads three distinct operands and writes one.
+        let w = (&y * 0.5f32).unwrap();
+        let mut g = c.benchmark_group(format!("fma/{name}"));
+        g.throughput(Throughput::Bytes(4 * 4 * N as u64));
+        g.sample_size(10).measurement_time(time);
+        g.bench_function(BenchmarkId::from_parameter("16M"), |bch| {
+            bch.iter_with_large_drop(|| {
+                let z = x.fma(&y, &w).unwrap();
+                dev.synchronize().unwrap();
+                z
+            })
+        });
+        g.finish();
         for op in [UnaryOp::Exp, UnaryOp::Sin] {
             let mut g = c.benchmark_group(format!("{}/{name}", op.name()));
             g.throughput(Throughput::Bytes(2 * 4 * N as u64));

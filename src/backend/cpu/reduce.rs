@@ -164,6 +164,30 @@ fn typed<T: Red>(op: ReduceOp, x: &[T], [outer, k, inner]: [usize; 3], out: &mut
     if op.is_arg() {
         let out: &mut [u32] = &mut bytemuck::cast_slice_mut(out)[..n];
         let min = op == ReduceOp::ArgMin;
+        if n == 1 && k >= PAR_MIN {
+            // One long row: first extremes of chunks in parallel, then the first of those.
+            const PART: usize = 1 << 16;
+            let parts: Vec<(T, u32)> = (0..k.div_ceil(PART))
+                .into_par_iter()
+                .map(|p| {
+                    let len = PART.min(k - p * PART);
+                    let (v, i) = arg_range(x, p * PART * inner, len, inner, min);
+                    (v, i + (p * PART) as u32)
+                })
+                .collect();
+            let mut best = parts[0];
+            for &(v, i) in &parts[1..] {
+                if best.0.nan() {
+                    break;
+                }
+                let better = v.nan() || if min { v.less(best.0) } else { best.0.less(v) };
+                if better {
+                    best = (v, i);
+                }
+            }
+            out[0] = best.1;
+            return;
+        }
         return per_output(out, outer, inner, |o, i| {
             arg_range(x, o * k * inner + i, k, inner, min).1
         });
