@@ -49,7 +49,9 @@ fn host(c: &mut Criterion) {
     let mut g = c.benchmark_group("sum/ndarray");
     g.throughput(Throughput::Bytes(BYTES));
     g.sample_size(20).measurement_time(Duration::from_secs(3));
-    g.bench_function(BenchmarkId::from_parameter("16M"), |b| b.iter(|| black_box(a.sum())));
+    g.bench_function(BenchmarkId::from_parameter("16M"), |b| {
+        b.iter(|| black_box(a.sum()))
+    });
     g.finish();
     let mut g = c.benchmark_group("sum/ndarray-rayon");
     g.throughput(Throughput::Bytes(BYTES));
