@@ -92,6 +92,7 @@ impl ElementwiseOp {
     }
 
     /// The dtype of input `k` when the operands are `d`.
+    #[cfg_attr(not(feature = "wgpu"), allow(dead_code))]
     pub(crate) fn input_dtype(self, d: DType, k: usize) -> DType {
         match (self, k) {
             (ElementwiseOp::Where, 0) => DType::U32,
@@ -100,6 +101,7 @@ impl ElementwiseOp {
     }
 
     /// The kernel name stem (`add`, `lt`, `where`, `cast_i32`, ...).
+    #[cfg_attr(not(any(feature = "wgpu", feature = "cuda")), allow(dead_code))]
     pub(crate) fn name(self) -> String {
         match self {
             ElementwiseOp::Unary(u) => u.name().into(),
