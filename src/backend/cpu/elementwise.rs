@@ -266,15 +266,7 @@ pub(crate) fn run(op: ElementwiseOp, d: DType, inputs: &[&[u8]], out: &mut [u8],
             typed::<$t>(op, &ins, bytemuck::cast_slice_mut(out), l)
         }};
     }
-    match d {
-        DType::F16 => go!(f16),
-        DType::F32 => go!(f32),
-        DType::F64 => go!(f64),
-        DType::I32 => go!(i32),
-        DType::U32 => go!(u32),
-        DType::C32 => go!(Complex<f32>),
-        DType::C64 => go!(Complex<f64>),
-    }
+    with_dtype!(d, go)
 }
 
 fn typed<T: CpuMath>(op: ElementwiseOp, ins: &[&[T]], out: &mut [T], l: &Layout) {
@@ -325,15 +317,7 @@ fn mixed(op: ElementwiseOp, d: DType, inputs: &[&[u8]], out: &mut [u8], l: &Layo
             typed_mixed::<$t>(op, inputs, &ins, out, l)
         }};
     }
-    match d {
-        DType::F16 => go!(f16),
-        DType::F32 => go!(f32),
-        DType::F64 => go!(f64),
-        DType::I32 => go!(i32),
-        DType::U32 => go!(u32),
-        DType::C32 => go!(Complex<f32>),
-        DType::C64 => go!(Complex<f64>),
-    }
+    with_dtype!(d, go)
 }
 
 fn cast<T: Element>(b: &[u8]) -> &[T] {

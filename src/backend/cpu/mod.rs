@@ -2,6 +2,22 @@
 //! thread-count knob (STREAMCORE_NUM_THREADS), run-time-dispatched SIMD kernels.
 
 pub(crate) mod creation;
+/// Expands `$go!(T)` with the element type `T` of run-time dtype `$d` (one monomorphised
+/// kernel per dtype).
+macro_rules! with_dtype {
+    ($d:expr, $go:ident) => {
+        match $d {
+            DType::F16 => $go!(half::f16),
+            DType::F32 => $go!(f32),
+            DType::F64 => $go!(f64),
+            DType::I32 => $go!(i32),
+            DType::U32 => $go!(u32),
+            DType::C32 => $go!(num_complex::Complex<f32>),
+            DType::C64 => $go!(num_complex::Complex<f64>),
+        }
+    };
+}
+
 pub(crate) mod elementwise;
 pub(crate) mod reduce;
 pub(crate) mod shape;

@@ -148,15 +148,7 @@ pub(crate) fn run(op: ReduceOp, d: DType, src: &[u8], dims: [usize; 3], out: &mu
             typed::<$t>(op, bytemuck::cast_slice(src), dims, out)
         };
     }
-    match d {
-        DType::F16 => go!(f16),
-        DType::F32 => go!(f32),
-        DType::F64 => go!(f64),
-        DType::I32 => go!(i32),
-        DType::U32 => go!(u32),
-        DType::C32 => go!(Complex<f32>),
-        DType::C64 => go!(Complex<f64>),
-    }
+    with_dtype!(d, go)
 }
 
 fn typed<T: Red>(op: ReduceOp, x: &[T], [outer, k, inner]: [usize; 3], out: &mut [u8]) {

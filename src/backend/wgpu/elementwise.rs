@@ -59,8 +59,8 @@ fn cabs(v: CT) -> R {
     return m * sqrt(a.x * a.x + a.y * a.y);
 }";
 
-/// (storage type, computation type) of each dtype.
-fn types(d: DType) -> (&'static str, &'static str) {
+/// (storage type, computation type) of each dtype; reductions accumulate in the latter.
+pub(crate) fn types(d: DType) -> (&'static str, &'static str) {
     match d {
         DType::F16 => ("f16", "f32"),
         DType::F32 => ("f32", "f32"),

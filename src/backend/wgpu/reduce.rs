@@ -3,6 +3,7 @@
 //! along the inner axis) until one position is left.
 
 use super::WgpuBackend;
+use super::elementwise::types;
 use super::kernel::{section, specialise};
 use super::memory::WgpuBuffer;
 use crate::element::DType;
@@ -14,19 +15,6 @@ const SOURCE: &str = include_str!("../../../shaders/reduce.wgsl");
 /// Positions per workgroup of the tile kernel, and per thread of the column kernel.
 const TILE: u64 = 2048;
 const COLUMN: u64 = 8;
-
-/// (storage type, accumulation type) per dtype.
-fn types(d: DType) -> (&'static str, &'static str) {
-    match d {
-        DType::F16 => ("f16", "f32"),
-        DType::F32 => ("f32", "f32"),
-        DType::F64 => ("f64", "f64"),
-        DType::I32 => ("i32", "i32"),
-        DType::U32 => ("u32", "u32"),
-        DType::C32 => ("vec2<f32>", "vec2<f32>"),
-        DType::C64 => ("vec2<f64>", "vec2<f64>"),
-    }
-}
 
 /// The dtype partial results are stored in between passes.
 fn acc_dtype(d: DType) -> DType {
