@@ -152,12 +152,10 @@ impl<T: Element> Array<T> {
         if c.len() == 0 {
             return Ok(());
         }
-        let dst = Arc::get_mut(&mut self.buffer).ok_or_else(|| {
-            Error::invalid("copy", "destination buffer is shared (a bug in streamcore)")
-        })?;
-        self.device
+        let device = self.device.clone();
+        device
             .backend()
-            .copy_strided(T::DTYPE, &src.buffer, dst, &c)
+            .copy_strided(T::DTYPE, &src.buffer, self.buffer_mut()?, &c)
     }
 
     /// Mutable access to the buffer of an array from `uninit` that no one else holds yet.

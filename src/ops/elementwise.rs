@@ -540,11 +540,11 @@ impl<T: Element> Array<T> {
 }
 
 /// Checks that every array of an op lives on the first one's device.
-pub(crate) fn same_device(op: &str, devices: &[&Device]) -> Result<()> {
+pub(crate) fn same_device(op: &'static str, devices: &[&Device]) -> Result<()> {
     for d in &devices[1..] {
         if !devices[0].same(d) {
             return Err(Error::DeviceMismatch {
-                op: leak_name(op),
+                op,
                 detail: format!(
                     "operands on {} and {}; move one with to_device",
                     devices[0], d
@@ -553,18 +553,6 @@ pub(crate) fn same_device(op: &str, devices: &[&Device]) -> Result<()> {
         }
     }
     Ok(())
-}
-
-/// Error fields take `&'static str` op names; elementwise names are all static strings
-/// except `cast_*`, which are few, so this maps them to fixed labels.
-fn leak_name(op: &str) -> &'static str {
-    match op {
-        s if s.starts_with("cast") => "cast",
-        "where" => "where",
-        "fma" => "fma",
-        "clip" => "clip",
-        _ => "elementwise",
-    }
 }
 
 /// Broadcasts the operands, merges axes and launches `op` with operand dtype `d`.
@@ -755,7 +743,6 @@ impl<T: Element> Array<T> {
         if U::DTYPE == T::DTYPE {
             return self.share(self.shape());
         }
-        self.device().backend().check_dtype(U::DTYPE)?;
         launch(
             "cast",
             ElementwiseOp::Cast(U::DTYPE),

@@ -254,7 +254,7 @@ impl<T: Element> Array<T> {
         let ax = axes_of("var", axes, self.ndim())?;
         let n: usize = ax.iter().map(|&d| self.shape()[d]).product();
         let m = self.mean_axes(axes, true)?;
-        let dev = self.sub(&m)?.abs()?.square()?;
+        let dev = self.sub(&m)?.abs2()?;
         let ss = dev.reduce_into::<T::Real>(ReduceOp::Sum, &ax, keepdims)?;
         &ss / <T::Real as Element>::from_f64(n as f64 - ddof as f64)
     }
@@ -273,9 +273,18 @@ impl<T: Element> Array<T> {
     /// L2 norms over `axes`.
     pub fn norm_axes(&self, axes: &[isize], keepdims: bool) -> Result<Array<T::Real>> {
         let ax = axes_of("norm", axes, self.ndim())?;
-        let sq = self.abs()?.square()?;
+        let sq = self.abs2()?;
         sq.reduce_into::<T::Real>(ReduceOp::Sum, &ax, keepdims)?
             .sqrt()
+    }
+
+    /// `|x|^2` as a real array: one square for real dtypes, magnitude then square for complex.
+    fn abs2(&self) -> Result<Array<T::Real>> {
+        if T::DTYPE.is_complex() {
+            self.abs()?.square()
+        } else {
+            self.square()?.share(self.shape())
+        }
     }
 
     fn truth(&self) -> Result<Array<u32>> {

@@ -180,7 +180,7 @@ fn typed<T: Red>(op: ReduceOp, x: &[T], [outer, k, inner]: [usize; 3], out: &mut
             out[0] = best.1;
             return;
         }
-        return per_output(out, outer, inner, |o, i| {
+        return per_output(out, inner, |o, i| {
             arg_range(x, o * k * inner + i, k, inner, min).1
         });
     }
@@ -260,12 +260,7 @@ fn typed<T: Red>(op: ReduceOp, x: &[T], [outer, k, inner]: [usize; 3], out: &mut
 }
 
 /// Fills `out[o * inner + i] = f(o, i)` in parallel.
-fn per_output<O: Send>(
-    out: &mut [O],
-    _outer: usize,
-    inner: usize,
-    f: impl Fn(usize, usize) -> O + Sync,
-) {
+fn per_output<O: Send>(out: &mut [O], inner: usize, f: impl Fn(usize, usize) -> O + Sync) {
     out.par_iter_mut()
         .with_min_len(1024)
         .enumerate()

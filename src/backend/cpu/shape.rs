@@ -54,14 +54,25 @@ fn typed<T: Copy + Send + Sync + bytemuck::Pod>(src: &[T], dst: &mut [T], c: &St
         while g < end {
             let m = (last - g % last).min(end - g);
             let (s0, d0) = c.offsets(g);
-            for j in 0..m as isize {
-                let (s, d) = (
-                    (s0 as isize + j * ss) as usize,
-                    (d0 as isize + j * ds) as usize,
-                );
-                assert!(d < dlen, "strided copy out of bounds");
-                // SAFETY: d is in bounds (checked) and written by this task only.
-                unsafe { *out.at(d) = src[s] };
+            // The row's destinations run from d0 to its last one: check both ends once.
+            let d_last = d0 as isize + (m as isize - 1) * ds;
+            assert!(
+                d0 < dlen && (0..dlen as isize).contains(&d_last),
+                "strided copy out of bounds"
+            );
+            if ss == 1 && ds == 1 {
+                // SAFETY: d0..d0 + m is in bounds (checked) and written by this task only.
+                let row = unsafe { std::slice::from_raw_parts_mut(out.at(d0), m) };
+                row.copy_from_slice(&src[s0..s0 + m]);
+            } else {
+                for j in 0..m as isize {
+                    let (s, d) = (
+                        (s0 as isize + j * ss) as usize,
+                        (d0 as isize + j * ds) as usize,
+                    );
+                    // SAFETY: d lies between the row's checked ends; this task alone writes it.
+                    unsafe { *out.at(d) = src[s] };
+                }
             }
             g += m;
         }

@@ -20,10 +20,10 @@ fn cdiv(a: CT, b: CT) -> CT {
 }";
 
 /// NaN tests on the bits, which no fast-math assumption can fold away.
-const NAN_F32: &str = "
+pub(crate) const NAN_F32: &str = "
 fn is_nan(v: f32) -> bool { return (bitcast<u32>(v) & 0x7fffffffu) > 0x7f800000u; }";
 /// The f64 test needs 64-bit integers (SHADER_INT64); `run` refuses f64 ops using it without.
-const NAN_F64: &str = "
+pub(crate) const NAN_F64: &str = "
 fn is_nan(v: f64) -> bool {
     return (bitcast<u64>(v) & 0x7ffffffffffffffflu) > 0x7ff0000000000000lu;
 }";
@@ -73,6 +73,7 @@ pub(crate) fn types(d: DType) -> (&'static str, &'static str) {
 }
 
 /// True when the WGSL of `op` on `d` tests NaN on the bits (f64 then needs SHADER_INT64).
+/// Complex dtypes count as float here, so complex comparisons are included.
 fn uses_nan_test(op: ElementwiseOp, d: DType) -> bool {
     d.is_float()
         && match op {
@@ -113,7 +114,7 @@ fn expression(op: ElementwiseOp, d: DType) -> (String, String) {
     if d.is_complex() {
         helpers += &COMPLEX_HELPERS.replace("CT", elem);
     }
-    if uses_nan_test(op, d) || (d.is_complex() && matches!(op, ElementwiseOp::Compare(_))) {
+    if uses_nan_test(op, d) {
         helpers += match d {
             DType::F64 | DType::C64 => NAN_F64,
             _ => NAN_F32,
@@ -243,14 +244,8 @@ fn rem_(x: F, y: F) -> F {
             helpers += &MIN_MAX.replace('F', calc);
             "nan_min(nan_max(x, y), z)".into()
         }
-        ElementwiseOp::Cast(to) => {
-            if !d.is_float() || to.is_float() {
-                // no NaN test needed
-            } else if !helpers.contains("is_nan") {
-                helpers += if d.needs_f64() { NAN_F64 } else { NAN_F32 };
-            }
-            cast_expression(d, to)
-        }
+        // Float-to-int casts got their NaN test above (`uses_nan_test`).
+        ElementwiseOp::Cast(to) => cast_expression(d, to),
         ElementwiseOp::Part(p) => match p {
             ComplexPart::Real => "x.x".into(),
             ComplexPart::Imag => "x.y".into(),
@@ -300,8 +295,7 @@ pub(crate) fn run(
         )));
     }
     let out_dtype = op.out_dtype(d);
-    let nan_bits =
-        uses_nan_test(op, d) || (d.is_complex() && matches!(op, ElementwiseOp::Compare(_)));
+    let nan_bits = uses_nan_test(op, d);
     if nan_bits && d.needs_f64() && !be.features.contains(wgpu::Features::SHADER_INT64) {
         return Err(unsupported(format!(
             "{} in f64 must test NaN on the bits, which needs SHADER_INT64; this device lacks it",

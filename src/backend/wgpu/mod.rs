@@ -281,12 +281,7 @@ impl WgpuBackend {
         }
     }
 
-    /// A pooled scratch buffer of at least `bytes` bytes.
-    pub(crate) fn alloc_raw(&self, bytes: u64) -> Result<Buffer> {
-        Ok(Buffer::Wgpu(self.memory.alloc(self, bytes)?))
-    }
-
-    /// The wgpu buffer inside a scratch buffer from `alloc_raw`.
+    /// The wgpu buffer inside a scratch buffer from `Backend::alloc`.
     pub(crate) fn raw<'a>(&self, b: &'a Buffer) -> Result<&'a wgpu::Buffer> {
         Ok(&self.buffer(b)?.raw)
     }

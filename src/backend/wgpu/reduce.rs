@@ -3,9 +3,10 @@
 //! along the inner axis) until one position is left.
 
 use super::WgpuBackend;
-use super::elementwise::types;
+use super::elementwise::{NAN_F32, NAN_F64, types};
 use super::kernel::{section, specialise};
 use super::memory::WgpuBuffer;
+use crate::backend::Backend;
 use crate::element::DType;
 use crate::error::{Error, Result};
 use crate::ops::reduce::ReduceOp;
@@ -26,15 +27,9 @@ fn helpers(op: ReduceOp, d: DType, input: DType) -> String {
     let (in_elem, _) = types(input);
     let mut h = format!("fn lift(x: {in_elem}) -> {acc} {{ return {acc}(x); }}\n");
     let nan = match d {
-        DType::F16 | DType::F32 => {
-            "fn is_nan(v: f32) -> bool { return (bitcast<u32>(v) & 0x7fffffffu) > 0x7f800000u; }"
-        }
-        DType::F64 => {
-            "fn is_nan(v: f64) -> bool {
-    return (bitcast<u64>(v) & 0x7ffffffffffffffflu) > 0x7ff0000000000000lu;
-}"
-        }
-        _ => "fn is_nan(v: ACC) -> bool { return false; }",
+        DType::F16 | DType::F32 => NAN_F32,
+        DType::F64 => NAN_F64,
+        _ => "\nfn is_nan(v: ACC) -> bool { return false; }",
     };
     let valid = "    if (a.i == INVALID) { return b; }\n    if (b.i == INVALID) { return a; }\n";
     let body = match op {
@@ -167,10 +162,10 @@ pub(crate) fn run(
         let next_vals = if last && !arg {
             None
         } else {
-            Some(be.alloc_raw((n_out * acc.size() as u64).max(4))?)
+            Some(be.alloc((n_out as usize * acc.size()).max(4))?)
         };
         let next_idx = if arg && !last {
-            Some(be.alloc_raw((n_out * 4).max(4))?)
+            Some(be.alloc((n_out as usize * 4).max(4))?)
         } else {
             None
         };
