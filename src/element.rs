@@ -148,6 +148,12 @@ pub trait Element:
     fn to_c64(self) -> (f64, f64) {
         (self.to_f64(), 0.0)
     }
+
+    /// Converts from (real, imaginary) in f64; real types drop the imaginary part.
+    fn from_c64(re: f64, im: f64) -> Self {
+        let _ = im;
+        Self::from_f64(re)
+    }
 }
 
 impl Element for f16 {
@@ -218,6 +224,9 @@ impl Element for Complex<f32> {
     fn to_c64(self) -> (f64, f64) {
         (self.re as f64, self.im as f64)
     }
+    fn from_c64(re: f64, im: f64) -> Self {
+        Complex::new(re as f32, im as f32)
+    }
 }
 
 impl Element for Complex<f64> {
@@ -231,6 +240,9 @@ impl Element for Complex<f64> {
     }
     fn to_c64(self) -> (f64, f64) {
         (self.re, self.im)
+    }
+    fn from_c64(re: f64, im: f64) -> Self {
+        Complex::new(re as f64, im as f64)
     }
 }
 

@@ -134,9 +134,9 @@ fn cuda_without_a_driver_is_an_error_not_a_panic() {
     assert!(streamcore::Device::cuda(4096).is_err());
 }
 
-/// Every reduce and shape kernel the launchers can name exists in the PTX.
+/// Every reduce, scan and shape kernel the launchers can name exists in the PTX.
 #[test]
-fn every_reduce_and_shape_kernel_the_launchers_name_exists() {
+fn every_reduce_scan_and_shape_kernel_the_launchers_name_exists() {
     if !streamcore::cuda::nvrtc_available() {
         return;
     }
@@ -149,9 +149,15 @@ fn every_reduce_and_shape_kernel_the_launchers_name_exists() {
             .1;
         streamcore::cuda::compile(family, src, 90).unwrap()
     };
-    let (reduce, shape) = (ptx("reduce"), ptx("shape"));
+    let (reduce, shape, scan) = (ptx("reduce"), ptx("shape"), ptx("scan"));
     let mut count = 0;
     for d in DType::ALL {
+        for op in ["sum", "prod"] {
+            for kind in ["rows", "totals", "column"] {
+                let n = format!("scan_{op}_{}_{kind}", d.short_name());
+                assert!(scan.contains(&format!(".entry {n}(")), "kernel {n} missing");
+            }
+        }
         for op in ReduceOp::ALL.into_iter().filter(|o| o.supports(d)) {
             let tags: &[&str] = if d == DType::F16 {
                 &["sa", "aa", "as", "ss"]

@@ -14,6 +14,7 @@ use crate::device::DeviceInfo;
 use crate::element::DType;
 use crate::error::{Error, Result};
 pub(crate) use crate::ops::reduce::ReduceOp;
+pub(crate) use crate::ops::scan::ScanOp;
 pub use pool::MemoryStats;
 
 /// Writes the bytes of the logical (row-major) array that start at byte `offset` into the
@@ -232,6 +233,16 @@ pub(crate) trait Backend: Send + Sync {
     fn reduce(
         &self,
         op: ReduceOp,
+        dtype: DType,
+        src: &Buffer,
+        dims: [usize; 3],
+        out: &mut Buffer,
+    ) -> Result<()>;
+    /// Scans the middle axis of `src`, viewed as `[outer, k, inner]` elements of `dtype`,
+    /// into `out` of the same shape (inclusive: `out[.., j, ..]` combines positions `0..=j`).
+    fn scan(
+        &self,
+        op: ScanOp,
         dtype: DType,
         src: &Buffer,
         dims: [usize; 3],

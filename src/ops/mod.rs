@@ -4,4 +4,5 @@
 pub(crate) mod creation;
 pub mod elementwise;
 pub mod reduce;
+pub mod scan;
 pub mod shape;

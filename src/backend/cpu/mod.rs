@@ -20,6 +20,7 @@ macro_rules! with_dtype {
 
 pub(crate) mod elementwise;
 pub(crate) mod reduce;
+pub(crate) mod scan;
 pub(crate) mod shape;
 pub mod simd;
 mod vmath;
@@ -33,7 +34,7 @@ use rayon::prelude::*;
 
 use super::pool::{Pool, size_class};
 use super::{
-    Backend, Buffer, CreationOp, ElementwiseOp, HostSource, Layout, MemoryStats, ReduceOp,
+    Backend, Buffer, CreationOp, ElementwiseOp, HostSource, Layout, MemoryStats, ReduceOp, ScanOp,
     StridedCopy, as_uninit, foreign_buffer, write_bytes,
 };
 use crate::device::{DeviceInfo, DeviceKind};
@@ -350,6 +351,21 @@ impl Backend for CpuBackend {
         let o = cpu_mut(out)?.bytes_mut();
         let bytes = dims.iter().product::<usize>() * dtype.size();
         self.run(bytes, || reduce::run(op, dtype, s, dims, o));
+        Ok(())
+    }
+
+    fn scan(
+        &self,
+        op: ScanOp,
+        dtype: DType,
+        src: &Buffer,
+        dims: [usize; 3],
+        out: &mut Buffer,
+    ) -> Result<()> {
+        let s = cpu(src)?.bytes();
+        let o = cpu_mut(out)?.bytes_mut();
+        let bytes = dims.iter().product::<usize>() * dtype.size();
+        self.run(bytes, || scan::run(op, dtype, s, dims, o));
         Ok(())
     }
 

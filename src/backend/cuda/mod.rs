@@ -18,7 +18,7 @@ use rayon::prelude::*;
 
 use super::pool::{Pool, size_class};
 use super::{
-    Backend, Buffer, CreationOp, ElementwiseOp, HostSource, Layout, MemoryStats, ReduceOp,
+    Backend, Buffer, CreationOp, ElementwiseOp, HostSource, Layout, MemoryStats, ReduceOp, ScanOp,
     StridedCopy, foreign_buffer,
 };
 use crate::device::{DeviceInfo, DeviceKind};
@@ -283,6 +283,88 @@ impl CudaBackend {
             *slot = Some(p);
         }
         Ok(slot.as_mut().expect("just filled"))
+    }
+
+    /// The scan of `src` (`[outer, k, inner]` of `dtype`) into `out`: one `column` launch, one
+    /// `rows` launch, or `totals`, a recursive scan of them and `rows` with a carry.
+    fn scan_slices(
+        &self,
+        op: ScanOp,
+        dtype: DType,
+        src: &CudaSlice<u8>,
+        [outer, k, inner]: [u64; 3],
+        out: &mut CudaSlice<u8>,
+    ) -> Result<()> {
+        let module = self.module("scan")?;
+        let func = |kind: &str, d: DType| {
+            let name = format!("scan_{}_{}_{kind}", op.stem(), d.short_name());
+            module
+                .load_function(&name)
+                .map(|f| (f, name.clone()))
+                .map_err(|e| self.driver_err(&name, e))
+        };
+        if inner > 1 {
+            let (f, name) = func("column", dtype)?;
+            let mut b = self.stream.launch_builder(&f);
+            b.arg(src).arg(&mut *out).arg(&outer).arg(&k).arg(&inner);
+            // SAFETY: src and out hold outer * k * inner elements of dtype.
+            return unsafe { b.launch(Self::launch_cfg(outer * inner)) }
+                .map(drop)
+                .map_err(|e| self.driver_err(&name, e));
+        }
+        let tiles = k.div_ceil(2048);
+        let blocks = outer * tiles;
+        let x = blocks.min(65_535);
+        let cfg = LaunchConfig {
+            grid_dim: (x as u32, blocks.div_ceil(x) as u32, 1),
+            block_dim: (256, 1, 1),
+            shared_mem_bytes: 0,
+        };
+        let null = 0u64;
+        let (rows, rows_name) = func("rows", dtype)?;
+        if tiles == 1 {
+            let mut b = self.stream.launch_builder(&rows);
+            b.arg(src)
+                .arg(&mut *out)
+                .arg(&null)
+                .arg(&outer)
+                .arg(&k)
+                .arg(&tiles);
+            // SAFETY: src and out hold outer * k elements; a null carry is checked in the kernel.
+            return unsafe { b.launch(cfg) }
+                .map(drop)
+                .map_err(|e| self.driver_err(&rows_name, e));
+        }
+        let acc = if dtype == DType::F16 {
+            DType::F32
+        } else {
+            dtype
+        };
+        let bytes = (blocks * acc.size() as u64) as usize;
+        // SAFETY: scratch written by the kernels before it is read.
+        let mut sums = unsafe { self.stream.alloc::<u8>(bytes) }
+            .map_err(|e| self.driver_err("scan scratch", e))?;
+        let mut scanned = unsafe { self.stream.alloc::<u8>(bytes) }
+            .map_err(|e| self.driver_err("scan scratch", e))?;
+        let (totals, totals_name) = func("totals", dtype)?;
+        let mut b = self.stream.launch_builder(&totals);
+        b.arg(src).arg(&mut sums).arg(&outer).arg(&k).arg(&tiles);
+        // SAFETY: src holds outer * k elements, sums outer * tiles accumulators.
+        unsafe { b.launch(cfg) }
+            .map(drop)
+            .map_err(|e| self.driver_err(&totals_name, e))?;
+        self.scan_slices(op, acc, &sums, [outer, tiles, 1], &mut scanned)?;
+        let mut b = self.stream.launch_builder(&rows);
+        b.arg(src)
+            .arg(&mut *out)
+            .arg(&scanned)
+            .arg(&outer)
+            .arg(&k)
+            .arg(&tiles);
+        // SAFETY: as above; scanned holds outer * tiles accumulators.
+        unsafe { b.launch(cfg) }
+            .map(drop)
+            .map_err(|e| self.driver_err(&rows_name, e))
     }
 
     fn launch_cfg(n: u64) -> LaunchConfig {
@@ -707,6 +789,19 @@ impl Backend for CudaBackend {
             k = tiles;
             first = false;
         }
+    }
+
+    fn scan(
+        &self,
+        op: ScanOp,
+        dtype: DType,
+        src: &Buffer,
+        dims: [usize; 3],
+        out: &mut Buffer,
+    ) -> Result<()> {
+        let src = self.slice(src)?;
+        let out = self.slice_mut(out)?;
+        self.scan_slices(op, dtype, src, dims.map(|x| x as u64), out)
     }
 
     fn synchronize(&self) -> Result<()> {

@@ -12,6 +12,7 @@ pub const KERNELS: &[(&str, &str)] = &[
     ("creation", include_str!("../../../cuda/creation.cu")),
     ("elementwise", include_str!("../../../cuda/elementwise.cu")),
     ("reduce", include_str!("../../../cuda/reduce.cu")),
+    ("scan", include_str!("../../../cuda/scan.cu")),
     ("shape", include_str!("../../../cuda/shape.cu")),
 ];
 

@@ -6,12 +6,13 @@ mod elementwise;
 mod kernel;
 mod memory;
 mod reduce;
+mod scan;
 mod shape;
 
 use std::sync::{Arc, Mutex, OnceLock};
 
 use super::{
-    Backend, Buffer, CreationOp, ElementwiseOp, HostSource, Layout, MemoryStats, ReduceOp,
+    Backend, Buffer, CreationOp, ElementwiseOp, HostSource, Layout, MemoryStats, ReduceOp, ScanOp,
     StridedCopy, foreign_buffer, lock,
 };
 use crate::device::{DeviceInfo, DeviceKind, WgpuOptions};
@@ -434,6 +435,18 @@ impl Backend for WgpuBackend {
     ) -> Result<()> {
         let (s, o) = (self.buffer(src)?, self.buffer(out)?);
         reduce::run(self, op, dtype, s, dims, o)
+    }
+
+    fn scan(
+        &self,
+        op: ScanOp,
+        dtype: DType,
+        src: &Buffer,
+        dims: [usize; 3],
+        out: &mut Buffer,
+    ) -> Result<()> {
+        let (s, o) = (self.raw(src)?, self.raw(out)?);
+        scan::run(self, op, dtype, s, dims, o)
     }
 
     fn synchronize(&self) -> Result<()> {
