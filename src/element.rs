@@ -242,7 +242,7 @@ impl Element for Complex<f64> {
         (self.re, self.im)
     }
     fn from_c64(re: f64, im: f64) -> Self {
-        Complex::new(re as f64, im as f64)
+        Complex::new(re, im)
     }
 }
 

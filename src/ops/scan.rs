@@ -65,7 +65,7 @@ impl<T: Element> Array<T> {
             return t.scan(op, Some(last))?.swap_axes(a, last)?.copy();
         }
         let mut out = Array::<T>::uninit(self.device(), &shape, op.name())?;
-        if self.len() > 0 {
+        if !self.is_empty() {
             let dev = self.device().clone();
             dev.backend().scan(
                 op,
