@@ -42,6 +42,7 @@ pub use error::{Error, Result};
 pub use half::f16;
 pub use num_complex::Complex;
 pub use ops::elementwise::{BinaryOp, CompareOp, ComplexPart, UnaryOp};
+pub use ops::matmul::matmul;
 pub use ops::reduce::ReduceOp;
 pub use ops::scan::ScanOp;
 pub use ops::shape::Slice;

@@ -13,6 +13,7 @@ use std::mem::MaybeUninit;
 use crate::device::DeviceInfo;
 use crate::element::DType;
 use crate::error::{Error, Result};
+pub(crate) use crate::ops::matmul::MatmulDims;
 pub(crate) use crate::ops::reduce::ReduceOp;
 pub(crate) use crate::ops::scan::ScanOp;
 pub use pool::MemoryStats;
@@ -247,6 +248,16 @@ pub(crate) trait Backend: Send + Sync {
         src: &Buffer,
         dims: [usize; 3],
         out: &mut Buffer,
+    ) -> Result<()>;
+    /// Multiplies `dims.batch` row-major `[m, k]` matrices of `a` by `[k, n]` matrices of `b`
+    /// (one shared matrix when `dims.b_shared`) into `out` (`[batch, m, n]`). `k >= 1`.
+    fn matmul(
+        &self,
+        dtype: DType,
+        a: &Buffer,
+        b: &Buffer,
+        out: &mut Buffer,
+        dims: MatmulDims,
     ) -> Result<()>;
     /// Waits until every queued operation has finished.
     fn synchronize(&self) -> Result<()>;

@@ -3,6 +3,7 @@
 
 pub(crate) mod creation;
 pub mod elementwise;
+pub mod matmul;
 pub mod reduce;
 pub mod scan;
 pub mod shape;

@@ -19,6 +19,7 @@ macro_rules! with_dtype {
 }
 
 pub(crate) mod elementwise;
+pub(crate) mod matmul;
 pub(crate) mod reduce;
 pub(crate) mod scan;
 pub(crate) mod shape;
@@ -34,8 +35,8 @@ use rayon::prelude::*;
 
 use super::pool::{Pool, size_class};
 use super::{
-    Backend, Buffer, CreationOp, ElementwiseOp, HostSource, Layout, MemoryStats, ReduceOp, ScanOp,
-    StridedCopy, as_uninit, foreign_buffer, write_bytes,
+    Backend, Buffer, CreationOp, ElementwiseOp, HostSource, Layout, MatmulDims, MemoryStats,
+    ReduceOp, ScanOp, StridedCopy, as_uninit, foreign_buffer, write_bytes,
 };
 use crate::device::{DeviceInfo, DeviceKind};
 use crate::element::DType;
@@ -366,6 +367,21 @@ impl Backend for CpuBackend {
         let o = cpu_mut(out)?.bytes_mut();
         let bytes = dims.iter().product::<usize>() * dtype.size();
         self.run(bytes, || scan::run(op, dtype, s, dims, o));
+        Ok(())
+    }
+
+    fn matmul(
+        &self,
+        dtype: DType,
+        a: &Buffer,
+        b: &Buffer,
+        out: &mut Buffer,
+        dims: MatmulDims,
+    ) -> Result<()> {
+        let (a, b) = (cpu(a)?.bytes(), cpu(b)?.bytes());
+        let o = cpu_mut(out)?.bytes_mut();
+        let work = dims.batch * dims.m * dims.n * dims.k * dtype.size();
+        self.run(work, || matmul::run(dtype, a, b, o, dims));
         Ok(())
     }
 

@@ -18,8 +18,8 @@ use rayon::prelude::*;
 
 use super::pool::{Pool, size_class};
 use super::{
-    Backend, Buffer, CreationOp, ElementwiseOp, HostSource, Layout, MemoryStats, ReduceOp, ScanOp,
-    StridedCopy, foreign_buffer,
+    Backend, Buffer, CreationOp, ElementwiseOp, HostSource, Layout, MatmulDims, MemoryStats,
+    ReduceOp, ScanOp, StridedCopy, foreign_buffer,
 };
 use crate::device::{DeviceInfo, DeviceKind};
 use crate::element::DType;
@@ -802,6 +802,53 @@ impl Backend for CudaBackend {
         let src = self.slice(src)?;
         let out = self.slice_mut(out)?;
         self.scan_slices(op, dtype, src, dims.map(|x| x as u64), out)
+    }
+
+    fn matmul(
+        &self,
+        dtype: DType,
+        a: &Buffer,
+        b: &Buffer,
+        out: &mut Buffer,
+        dims: MatmulDims,
+    ) -> Result<()> {
+        let MatmulDims {
+            batch,
+            m,
+            k,
+            n,
+            b_shared,
+        } = dims;
+        let (a, b) = (self.slice(a)?, self.slice(b)?);
+        let out = self.slice_mut(out)?;
+        let name = format!("matmul_{}", dtype.short_name());
+        let module = self.module("matmul")?;
+        let f = module
+            .load_function(&name)
+            .map_err(|e| self.driver_err(&name, e))?;
+        let (tiles_m, tiles_n) = (m.div_ceil(64) as u32, n.div_ceil(64) as u32);
+        let blocks = batch as u64 * tiles_m as u64 * tiles_n as u64;
+        let x = blocks.min(65_535);
+        let cfg = LaunchConfig {
+            grid_dim: (x as u32, blocks.div_ceil(x) as u32, 1),
+            block_dim: (256, 1, 1),
+            shared_mem_bytes: 0,
+        };
+        let (batch, m, k, n) = (batch as u32, m as u32, k as u32, n as u32);
+        let b_stride: u64 = if b_shared { 0 } else { k as u64 * n as u64 };
+        let mut l = self.stream.launch_builder(&f);
+        l.arg(a).arg(b).arg(&mut *out).arg(&batch);
+        l.arg(&m)
+            .arg(&k)
+            .arg(&n)
+            .arg(&tiles_m)
+            .arg(&tiles_n)
+            .arg(&b_stride);
+        // SAFETY: a, b and out hold the batch * m * k, (batch *) k * n and batch * m * n
+        // elements the kernel indexes (the op layer checked m, k, n < 2^32).
+        unsafe { l.launch(cfg) }
+            .map(drop)
+            .map_err(|e| self.driver_err(&name, e))
     }
 
     fn synchronize(&self) -> Result<()> {

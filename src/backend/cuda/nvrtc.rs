@@ -11,6 +11,7 @@ use crate::error::{Error, Result};
 pub const KERNELS: &[(&str, &str)] = &[
     ("creation", include_str!("../../../cuda/creation.cu")),
     ("elementwise", include_str!("../../../cuda/elementwise.cu")),
+    ("matmul", include_str!("../../../cuda/matmul.cu")),
     ("reduce", include_str!("../../../cuda/reduce.cu")),
     ("scan", include_str!("../../../cuda/scan.cu")),
     ("shape", include_str!("../../../cuda/shape.cu")),

@@ -4,6 +4,7 @@
 mod creation;
 mod elementwise;
 mod kernel;
+mod matmul;
 mod memory;
 mod reduce;
 mod scan;
@@ -12,8 +13,8 @@ mod shape;
 use std::sync::{Arc, Mutex, OnceLock};
 
 use super::{
-    Backend, Buffer, CreationOp, ElementwiseOp, HostSource, Layout, MemoryStats, ReduceOp, ScanOp,
-    StridedCopy, foreign_buffer, lock,
+    Backend, Buffer, CreationOp, ElementwiseOp, HostSource, Layout, MatmulDims, MemoryStats,
+    ReduceOp, ScanOp, StridedCopy, foreign_buffer, lock,
 };
 use crate::device::{DeviceInfo, DeviceKind, WgpuOptions};
 use crate::element::DType;
@@ -447,6 +448,18 @@ impl Backend for WgpuBackend {
     ) -> Result<()> {
         let (s, o) = (self.raw(src)?, self.raw(out)?);
         scan::run(self, op, dtype, s, dims, o)
+    }
+
+    fn matmul(
+        &self,
+        dtype: DType,
+        a: &Buffer,
+        b: &Buffer,
+        out: &mut Buffer,
+        dims: MatmulDims,
+    ) -> Result<()> {
+        let (a, b, o) = (self.raw(a)?, self.raw(b)?, self.raw(out)?);
+        matmul::run(self, dtype, a, b, o, dims)
     }
 
     fn synchronize(&self) -> Result<()> {
