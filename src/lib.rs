@@ -43,6 +43,7 @@ pub use half::f16;
 pub use num_complex::Complex;
 pub use ops::elementwise::{BinaryOp, CompareOp, ComplexPart, UnaryOp};
 pub use ops::matmul::matmul;
+pub use ops::random;
 pub use ops::reduce::ReduceOp;
 pub use ops::scan::ScanOp;
 pub use ops::shape::Slice;

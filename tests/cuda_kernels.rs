@@ -134,9 +134,9 @@ fn cuda_without_a_driver_is_an_error_not_a_panic() {
     assert!(streamcore::Device::cuda(4096).is_err());
 }
 
-/// Every reduce, scan, shape and matmul kernel the launchers can name exists in the PTX.
+/// Every reduce, scan, shape, matmul and random kernel the launchers can name exists in the PTX.
 #[test]
-fn every_reduce_scan_shape_and_matmul_kernel_the_launchers_name_exists() {
+fn every_other_kernel_the_launchers_name_exists() {
     if !streamcore::cuda::nvrtc_available() {
         return;
     }
@@ -150,7 +150,21 @@ fn every_reduce_scan_shape_and_matmul_kernel_the_launchers_name_exists() {
         streamcore::cuda::compile(family, src, 90).unwrap()
     };
     let (reduce, shape, scan) = (ptx("reduce"), ptx("shape"), ptx("scan"));
-    let matmul = ptx("matmul");
+    let (matmul, random) = (ptx("matmul"), ptx("random"));
+    for n in [
+        "bits_u32",
+        "uniform_f16",
+        "uniform_f32",
+        "uniform_f64",
+        "normal_f16",
+        "normal_f32",
+        "normal_f64",
+    ] {
+        assert!(
+            random.contains(&format!(".entry {n}(")),
+            "kernel {n} missing"
+        );
+    }
     let mut count = 0;
     for d in DType::ALL {
         let n = format!("matmul_{}", d.short_name());

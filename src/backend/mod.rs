@@ -14,6 +14,7 @@ use crate::device::DeviceInfo;
 use crate::element::DType;
 use crate::error::{Error, Result};
 pub(crate) use crate::ops::matmul::MatmulDims;
+pub(crate) use crate::ops::random::Distribution;
 pub(crate) use crate::ops::reduce::ReduceOp;
 pub(crate) use crate::ops::scan::ScanOp;
 pub use pool::MemoryStats;
@@ -258,6 +259,17 @@ pub(crate) trait Backend: Send + Sync {
         b: &Buffer,
         out: &mut Buffer,
         dims: MatmulDims,
+    ) -> Result<()>;
+    /// Fills the first `len` elements of `out` (of `dtype`) with `dist` drawn from the Philox
+    /// stream of `seed`: element `i` from the block at counter `position + i`.
+    fn random(
+        &self,
+        dist: Distribution,
+        dtype: DType,
+        seed: u64,
+        position: u64,
+        out: &mut Buffer,
+        len: usize,
     ) -> Result<()>;
     /// Waits until every queued operation has finished.
     fn synchronize(&self) -> Result<()>;

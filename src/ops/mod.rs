@@ -4,6 +4,7 @@
 pub(crate) mod creation;
 pub mod elementwise;
 pub mod matmul;
+pub mod random;
 pub mod reduce;
 pub mod scan;
 pub mod shape;

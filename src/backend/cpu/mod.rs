@@ -20,6 +20,7 @@ macro_rules! with_dtype {
 
 pub(crate) mod elementwise;
 pub(crate) mod matmul;
+pub(crate) mod random;
 pub(crate) mod reduce;
 pub(crate) mod scan;
 pub(crate) mod shape;
@@ -35,8 +36,8 @@ use rayon::prelude::*;
 
 use super::pool::{Pool, size_class};
 use super::{
-    Backend, Buffer, CreationOp, ElementwiseOp, HostSource, Layout, MatmulDims, MemoryStats,
-    ReduceOp, ScanOp, StridedCopy, as_uninit, foreign_buffer, write_bytes,
+    Backend, Buffer, CreationOp, Distribution, ElementwiseOp, HostSource, Layout, MatmulDims,
+    MemoryStats, ReduceOp, ScanOp, StridedCopy, as_uninit, foreign_buffer, write_bytes,
 };
 use crate::device::{DeviceInfo, DeviceKind};
 use crate::element::DType;
@@ -382,6 +383,23 @@ impl Backend for CpuBackend {
         let o = cpu_mut(out)?.bytes_mut();
         let work = dims.batch * dims.m * dims.n * dims.k * dtype.size();
         self.run(work, || matmul::run(dtype, a, b, o, dims));
+        Ok(())
+    }
+
+    fn random(
+        &self,
+        dist: Distribution,
+        dtype: DType,
+        seed: u64,
+        position: u64,
+        out: &mut Buffer,
+        len: usize,
+    ) -> Result<()> {
+        let o = cpu_mut(out)?.bytes_mut();
+        // Ten rounds of Philox per element: parallel well below the copy threshold.
+        self.run(len * 64, || {
+            random::run(dist, dtype, seed, position, o, len)
+        });
         Ok(())
     }
 

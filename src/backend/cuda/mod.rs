@@ -18,8 +18,8 @@ use rayon::prelude::*;
 
 use super::pool::{Pool, size_class};
 use super::{
-    Backend, Buffer, CreationOp, ElementwiseOp, HostSource, Layout, MatmulDims, MemoryStats,
-    ReduceOp, ScanOp, StridedCopy, foreign_buffer,
+    Backend, Buffer, CreationOp, Distribution, ElementwiseOp, HostSource, Layout, MatmulDims,
+    MemoryStats, ReduceOp, ScanOp, StridedCopy, foreign_buffer,
 };
 use crate::device::{DeviceInfo, DeviceKind};
 use crate::element::DType;
@@ -847,6 +847,30 @@ impl Backend for CudaBackend {
         // SAFETY: a, b and out hold the batch * m * k, (batch *) k * n and batch * m * n
         // elements the kernel indexes (the op layer checked m, k, n < 2^32).
         unsafe { l.launch(cfg) }
+            .map(drop)
+            .map_err(|e| self.driver_err(&name, e))
+    }
+
+    fn random(
+        &self,
+        dist: Distribution,
+        dtype: DType,
+        seed: u64,
+        position: u64,
+        out: &mut Buffer,
+        len: usize,
+    ) -> Result<()> {
+        let out = self.slice_mut(out)?;
+        let name = format!("{}_{}", dist.name(), dtype.short_name());
+        let module = self.module("random")?;
+        let f = module
+            .load_function(&name)
+            .map_err(|e| self.driver_err(&name, e))?;
+        let len = len as u64;
+        let mut b = self.stream.launch_builder(&f);
+        b.arg(&mut *out).arg(&len).arg(&position).arg(&seed);
+        // SAFETY: out holds at least len elements of dtype.
+        unsafe { b.launch(Self::launch_cfg(len)) }
             .map(drop)
             .map_err(|e| self.driver_err(&name, e))
     }

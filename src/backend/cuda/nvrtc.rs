@@ -12,6 +12,7 @@ pub const KERNELS: &[(&str, &str)] = &[
     ("creation", include_str!("../../../cuda/creation.cu")),
     ("elementwise", include_str!("../../../cuda/elementwise.cu")),
     ("matmul", include_str!("../../../cuda/matmul.cu")),
+    ("random", include_str!("../../../cuda/random.cu")),
     ("reduce", include_str!("../../../cuda/reduce.cu")),
     ("scan", include_str!("../../../cuda/scan.cu")),
     ("shape", include_str!("../../../cuda/shape.cu")),

@@ -6,6 +6,7 @@ mod elementwise;
 mod kernel;
 mod matmul;
 mod memory;
+mod random;
 mod reduce;
 mod scan;
 mod shape;
@@ -13,8 +14,8 @@ mod shape;
 use std::sync::{Arc, Mutex, OnceLock};
 
 use super::{
-    Backend, Buffer, CreationOp, ElementwiseOp, HostSource, Layout, MatmulDims, MemoryStats,
-    ReduceOp, ScanOp, StridedCopy, foreign_buffer, lock,
+    Backend, Buffer, CreationOp, Distribution, ElementwiseOp, HostSource, Layout, MatmulDims,
+    MemoryStats, ReduceOp, ScanOp, StridedCopy, foreign_buffer, lock,
 };
 use crate::device::{DeviceInfo, DeviceKind, WgpuOptions};
 use crate::element::DType;
@@ -460,6 +461,18 @@ impl Backend for WgpuBackend {
     ) -> Result<()> {
         let (a, b, o) = (self.raw(a)?, self.raw(b)?, self.raw(out)?);
         matmul::run(self, dtype, a, b, o, dims)
+    }
+
+    fn random(
+        &self,
+        dist: Distribution,
+        dtype: DType,
+        seed: u64,
+        position: u64,
+        out: &mut Buffer,
+        len: usize,
+    ) -> Result<()> {
+        random::run(self, dist, dtype, seed, position, self.raw(out)?, len)
     }
 
     fn synchronize(&self) -> Result<()> {
