@@ -31,7 +31,10 @@ fn size_for(dev: &Device) -> usize {
 /// Deterministic inputs in [-1, 1) (never zeros).
 fn inputs(n: usize) -> (Vec<f32>, Vec<f32>) {
     let f = |i: usize, s: usize| ((i * s + 17) % 1999) as f32 / 999.5 - 1.0;
-    ((0..n * n).map(|i| f(i, 7)).collect(), (0..n * n).map(|i| f(i, 13)).collect())
+    (
+        (0..n * n).map(|i| f(i, 7)).collect(),
+        (0..n * n).map(|i| f(i, 13)).collect(),
+    )
 }
 
 /// The anchor: gemm's f32 kernel on every core, row-major [n, n] operands.
@@ -97,10 +100,13 @@ fn matmul(c: &mut Criterion) {
             g.bench_function(BenchmarkId::from_parameter(n), |bch| {
                 bch.iter(|| {
                     let z = x.matmul(&y).unwrap();
-                    z.slice(&[streamcore::Slice::range(0, 1), streamcore::Slice::range(0, 1)])
-                        .unwrap()
-                        .item()
-                        .unwrap()
+                    z.slice(&[
+                        streamcore::Slice::range(0, 1),
+                        streamcore::Slice::range(0, 1),
+                    ])
+                    .unwrap()
+                    .item()
+                    .unwrap()
                 })
             });
             g.finish();
