@@ -30,6 +30,7 @@ mod backend;
 pub mod device;
 pub mod element;
 pub mod error;
+pub mod fft;
 mod host;
 pub mod ops;
 

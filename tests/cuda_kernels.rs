@@ -150,7 +150,13 @@ fn every_other_kernel_the_launchers_name_exists() {
         streamcore::cuda::compile(family, src, 90).unwrap()
     };
     let (reduce, shape, scan) = (ptx("reduce"), ptx("shape"), ptx("scan"));
-    let (matmul, random) = (ptx("matmul"), ptx("random"));
+    let (matmul, random, fft) = (ptx("matmul"), ptx("random"), ptx("fft"));
+    for r in [2, 3, 4, 5, 7, 8] {
+        for d in ["c32", "c64"] {
+            let n = format!("fft_r{r}_{d}");
+            assert!(fft.contains(&format!(".entry {n}(")), "kernel {n} missing");
+        }
+    }
     for n in [
         "bits_u32",
         "uniform_f16",

@@ -13,6 +13,7 @@ use std::mem::MaybeUninit;
 use crate::device::DeviceInfo;
 use crate::element::DType;
 use crate::error::{Error, Result};
+pub(crate) use crate::fft::plan::{Scale, StockhamPlan};
 pub(crate) use crate::ops::matmul::MatmulDims;
 pub(crate) use crate::ops::random::Distribution;
 pub(crate) use crate::ops::reduce::ReduceOp;
@@ -271,6 +272,25 @@ pub(crate) trait Backend: Send + Sync {
         out: &mut Buffer,
         len: usize,
     ) -> Result<()>;
+    /// Complex transforms of length `plan.n` along the middle axis of `src`, viewed as
+    /// `[outer, n, inner]` elements of `dtype` (C32 or C64), into `dst`; the result is
+    /// multiplied by `scale`. Backends that return false from `fft_any_length` get only
+    /// lengths whose plan is `direct` (the op layer runs Bluestein for the others).
+    #[allow(clippy::too_many_arguments)]
+    fn fft(
+        &self,
+        dtype: DType,
+        src: &Buffer,
+        dst: &mut Buffer,
+        dims: [usize; 3],
+        plan: &StockhamPlan,
+        inverse: bool,
+        scale: Scale,
+    ) -> Result<()>;
+    /// True when `fft` takes every length (the CPU's rustfft does).
+    fn fft_any_length(&self) -> bool {
+        false
+    }
     /// Waits until every queued operation has finished.
     fn synchronize(&self) -> Result<()>;
     /// The buffer pool's accounting.

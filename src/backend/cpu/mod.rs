@@ -19,6 +19,7 @@ macro_rules! with_dtype {
 }
 
 pub(crate) mod elementwise;
+pub(crate) mod fft;
 pub(crate) mod matmul;
 pub(crate) mod random;
 pub(crate) mod reduce;
@@ -37,7 +38,8 @@ use rayon::prelude::*;
 use super::pool::{Pool, size_class};
 use super::{
     Backend, Buffer, CreationOp, Distribution, ElementwiseOp, HostSource, Layout, MatmulDims,
-    MemoryStats, ReduceOp, ScanOp, StridedCopy, as_uninit, foreign_buffer, write_bytes,
+    MemoryStats, ReduceOp, Scale, ScanOp, StockhamPlan, StridedCopy, as_uninit, foreign_buffer,
+    write_bytes,
 };
 use crate::device::{DeviceInfo, DeviceKind};
 use crate::element::DType;
@@ -124,6 +126,8 @@ pub(crate) struct CpuBackend {
     pool: Arc<Pool<HostAlloc>>,
     /// None only if the OS refused to start the threads; rayon's global pool serves then.
     threads: Option<rayon::ThreadPool>,
+    /// rustfft plans by length and direction.
+    fft_plans: fft::Plans,
 }
 
 impl CpuBackend {
@@ -137,6 +141,7 @@ impl CpuBackend {
         CpuBackend {
             pool: Arc::new(Pool::new(POOL_KEEP)),
             threads,
+            fft_plans: fft::Plans::new(),
         }
     }
 
@@ -401,6 +406,28 @@ impl Backend for CpuBackend {
             random::run(dist, dtype, seed, position, o, len)
         });
         Ok(())
+    }
+
+    fn fft(
+        &self,
+        dtype: DType,
+        src: &Buffer,
+        dst: &mut Buffer,
+        dims: [usize; 3],
+        _plan: &StockhamPlan,
+        inverse: bool,
+        scale: Scale,
+    ) -> Result<()> {
+        let s = cpu(src)?.bytes();
+        let d = cpu_mut(dst)?.bytes_mut();
+        let bytes = dims.iter().product::<usize>() * dtype.size();
+        let plans = &self.fft_plans;
+        self.run(bytes, || fft::run(plans, dtype, s, d, dims, inverse, scale));
+        Ok(())
+    }
+
+    fn fft_any_length(&self) -> bool {
+        true
     }
 
     fn synchronize(&self) -> Result<()> {

@@ -19,7 +19,7 @@ use rayon::prelude::*;
 use super::pool::{Pool, size_class};
 use super::{
     Backend, Buffer, CreationOp, Distribution, ElementwiseOp, HostSource, Layout, MatmulDims,
-    MemoryStats, ReduceOp, ScanOp, StridedCopy, foreign_buffer,
+    MemoryStats, ReduceOp, Scale, ScanOp, StockhamPlan, StridedCopy, foreign_buffer,
 };
 use crate::device::{DeviceInfo, DeviceKind};
 use crate::element::DType;
@@ -139,6 +139,7 @@ pub(crate) fn open(ordinal: usize) -> Result<CudaBackend> {
         staging_down: Mutex::new(None),
         modules: Mutex::new(HashMap::new()),
         waits: Default::default(),
+        fft_tables: Mutex::new(HashMap::new()),
         label,
         info,
         stream,
@@ -207,6 +208,8 @@ pub(crate) struct CudaBackend {
     staging_down: Mutex<Option<PinnedHostSlice<u8>>>,
     modules: Mutex<HashMap<&'static str, Arc<CudaModule>>>,
     waits: std::sync::atomic::AtomicU64,
+    /// FFT plan tables (twiddles, roots, scales) on this GPU, by length and dtype.
+    fft_tables: Mutex<HashMap<(usize, DType), Arc<Buffer>>>,
 }
 
 impl CudaBackend {
@@ -873,6 +876,96 @@ impl Backend for CudaBackend {
         unsafe { b.launch(Self::launch_cfg(len)) }
             .map(drop)
             .map_err(|e| self.driver_err(&name, e))
+    }
+
+    fn fft(
+        &self,
+        dtype: DType,
+        src: &Buffer,
+        dst: &mut Buffer,
+        dims: [usize; 3],
+        plan: &StockhamPlan,
+        inverse: bool,
+        scale: Scale,
+    ) -> Result<()> {
+        let [outer, n, inner] = dims.map(|x| x as u64);
+        let len = outer * n * inner;
+        if n == 1 {
+            // Every scale of a length-1 transform is 1.
+            let copy = StridedCopy {
+                shape: vec![len as usize],
+                src_offset: 0,
+                src_strides: vec![1],
+                dst_offset: 0,
+                dst_strides: vec![1],
+            };
+            return self.copy_strided(dtype, src, dst, &copy);
+        }
+        let table = {
+            let key = (plan.n, dtype);
+            let cached = super::lock(&self.fft_tables).get(&key).cloned();
+            match cached {
+                Some(t) => t,
+                None => {
+                    let bytes = plan.table_bytes(dtype);
+                    let mut buf = self.alloc(bytes.len())?;
+                    self.upload(&mut buf, bytes.len(), &|offset, chunk| {
+                        super::write_bytes(chunk, &bytes[offset..offset + chunk.len()])
+                    })?;
+                    let buf = Arc::new(buf);
+                    super::lock(&self.fft_tables).insert(key, buf.clone());
+                    buf
+                }
+            }
+        };
+        let module = self.module("fft")?;
+        let passes = plan.passes.len();
+        let mut scratch = if passes > 1 {
+            Some(self.alloc(len as usize * dtype.size())?)
+        } else {
+            None
+        };
+        let (src, table) = (self.slice(src)?, self.slice(&table)?);
+        let dst = self.slice_mut(dst)?;
+        let mut scratch = match scratch.as_mut() {
+            Some(b) => Some(self.slice_mut(b)?),
+            None => None,
+        };
+        let inv = inverse as i32;
+        for (idx, pass) in plan.passes.iter().enumerate() {
+            let last = idx + 1 == passes;
+            let name = format!("fft_r{}_{}", pass.r, dtype.short_name());
+            let f = module
+                .load_function(&name)
+                .map_err(|e| self.driver_err(&name, e))?;
+            let to_dst = (passes - 1 - idx).is_multiple_of(2);
+            let (l, tw) = (pass.l as u64, pass.tw as u64);
+            let roots = plan.roots[&pass.r] as u64;
+            let scale_at = (plan.scales + if last { scale as usize } else { 0 }) as u64;
+            let mut b = self.stream.launch_builder(&f);
+            let sc = scratch.as_deref_mut();
+            // Pass 0 reads src; later passes read what the previous one wrote.
+            match (idx, to_dst, sc) {
+                (0, true, _) => b.arg(src).arg(&mut *dst),
+                (0, false, Some(s)) => b.arg(src).arg(s),
+                (_, true, Some(s)) => b.arg(&*s).arg(&mut *dst),
+                (_, false, Some(s)) => b.arg(&*dst).arg(s),
+                _ => unreachable!("scratch exists when there are several passes"),
+            };
+            b.arg(table)
+                .arg(&outer)
+                .arg(&n)
+                .arg(&inner)
+                .arg(&l)
+                .arg(&tw);
+            b.arg(&roots).arg(&scale_at).arg(&inv);
+            // SAFETY: src, dst and scratch hold outer * n * inner complex elements; the
+            // table holds every index of the plan.
+            unsafe { b.launch(Self::launch_cfg(len / pass.r as u64)) }
+                .map(drop)
+                .map_err(|e| self.driver_err(&name, e))?;
+        }
+        Ok(())
     }
 
     fn synchronize(&self) -> Result<()> {

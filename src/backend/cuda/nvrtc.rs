@@ -11,6 +11,7 @@ use crate::error::{Error, Result};
 pub const KERNELS: &[(&str, &str)] = &[
     ("creation", include_str!("../../../cuda/creation.cu")),
     ("elementwise", include_str!("../../../cuda/elementwise.cu")),
+    ("fft", include_str!("../../../cuda/fft.cu")),
     ("matmul", include_str!("../../../cuda/matmul.cu")),
     ("random", include_str!("../../../cuda/random.cu")),
     ("reduce", include_str!("../../../cuda/reduce.cu")),

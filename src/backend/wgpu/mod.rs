@@ -3,6 +3,7 @@
 
 mod creation;
 mod elementwise;
+mod fft;
 mod kernel;
 mod matmul;
 mod memory;
@@ -15,7 +16,7 @@ use std::sync::{Arc, Mutex, OnceLock};
 
 use super::{
     Backend, Buffer, CreationOp, Distribution, ElementwiseOp, HostSource, Layout, MatmulDims,
-    MemoryStats, ReduceOp, ScanOp, StridedCopy, foreign_buffer, lock,
+    MemoryStats, ReduceOp, Scale, ScanOp, StockhamPlan, StridedCopy, foreign_buffer, lock,
 };
 use crate::device::{DeviceInfo, DeviceKind, WgpuOptions};
 use crate::element::DType;
@@ -249,6 +250,8 @@ pub(crate) struct WgpuBackend {
     waits: std::sync::atomic::AtomicU64,
     memory: memory::Memory,
     kernels: kernel::KernelCache,
+    /// FFT plan tables (twiddles, scales) on this device, by length and dtype.
+    fft_tables: Mutex<std::collections::HashMap<(usize, DType), Arc<Buffer>>>,
 }
 
 impl WgpuBackend {
@@ -274,6 +277,7 @@ impl WgpuBackend {
             label: format!("{} ({})", info.selector, info.name),
             memory: memory::Memory::new(&limits),
             kernels: kernel::KernelCache::default(),
+            fft_tables: Mutex::new(Default::default()),
             info,
             device,
             queue,
@@ -285,6 +289,26 @@ impl WgpuBackend {
     }
 
     /// The wgpu buffer inside a scratch buffer from `Backend::alloc`.
+    /// The FFT table of `plan` for complex dtype `d` on this device, uploaded on first use.
+    pub(crate) fn fft_table(
+        &self,
+        d: DType,
+        plan: &crate::fft::plan::StockhamPlan,
+    ) -> Result<Arc<Buffer>> {
+        let key = (plan.n, d);
+        if let Some(t) = lock(&self.fft_tables).get(&key) {
+            return Ok(t.clone());
+        }
+        let bytes = plan.table_bytes(d);
+        let mut buf = self.alloc(bytes.len())?;
+        self.upload(&mut buf, bytes.len(), &|offset, chunk| {
+            super::write_bytes(chunk, &bytes[offset..offset + chunk.len()])
+        })?;
+        let buf = Arc::new(buf);
+        lock(&self.fft_tables).insert(key, buf.clone());
+        Ok(buf)
+    }
+
     pub(crate) fn raw<'a>(&self, b: &'a Buffer) -> Result<&'a wgpu::Buffer> {
         Ok(&self.buffer(b)?.raw)
     }
@@ -473,6 +497,19 @@ impl Backend for WgpuBackend {
         len: usize,
     ) -> Result<()> {
         random::run(self, dist, dtype, seed, position, self.raw(out)?, len)
+    }
+
+    fn fft(
+        &self,
+        dtype: DType,
+        src: &Buffer,
+        dst: &mut Buffer,
+        dims: [usize; 3],
+        plan: &StockhamPlan,
+        inverse: bool,
+        scale: Scale,
+    ) -> Result<()> {
+        fft::run(self, dtype, src, dst, dims, plan, inverse, scale)
     }
 
     fn synchronize(&self) -> Result<()> {

@@ -1,0 +1,164 @@
+//! CPU side of the FFT: rustfft (its own AVX/SSE/NEON kernels and algorithm choice for every
+//! length) on rows in parallel; strided axes in blocks of columns gathered into rows,
+//! transformed and scattered back, so no whole-array transpose is made.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use num_complex::Complex;
+use rayon::prelude::*;
+use rustfft::{Fft, FftDirection, FftNum, FftPlanner};
+
+use crate::backend::lock;
+use crate::element::DType;
+use crate::fft::plan::Scale;
+
+/// Columns gathered per task for strided axes.
+const COLUMNS: usize = 16;
+/// Elements per task for rows (at least one whole row).
+const TASK: usize = 1 << 15;
+
+type Cache<T> = Mutex<(FftPlanner<T>, HashMap<(usize, bool), Arc<dyn Fft<T>>>)>;
+
+/// rustfft plans, per element type, by (length, inverse).
+pub(crate) struct Plans {
+    f32: Cache<f32>,
+    f64: Cache<f64>,
+}
+
+impl Plans {
+    pub(crate) fn new() -> Plans {
+        Plans {
+            f32: Mutex::new((FftPlanner::new(), HashMap::new())),
+            f64: Mutex::new((FftPlanner::new(), HashMap::new())),
+        }
+    }
+}
+
+fn plan<T: FftNum>(m: &Cache<T>, n: usize, inverse: bool) -> Arc<dyn Fft<T>> {
+    let mut g = lock(m);
+    let (planner, cache) = &mut *g;
+    cache
+        .entry((n, inverse))
+        .or_insert_with(|| {
+            let dir = if inverse {
+                FftDirection::Inverse
+            } else {
+                FftDirection::Forward
+            };
+            planner.plan_fft(n, dir)
+        })
+        .clone()
+}
+
+/// Transforms `src` (`[outer, n, inner]` complex elements of `d`) into `dst`, scaled.
+pub(crate) fn run(
+    plans: &Plans,
+    d: DType,
+    src: &[u8],
+    dst: &mut [u8],
+    dims: [usize; 3],
+    inverse: bool,
+    scale: Scale,
+) {
+    let n = dims[1];
+    let s = match scale {
+        Scale::One => 1.0,
+        Scale::InvN => 1.0 / n as f64,
+        Scale::InvSqrtN => 1.0 / (n as f64).sqrt(),
+    };
+    match d {
+        DType::C32 => typed(
+            plan(&plans.f32, n, inverse),
+            bytemuck::cast_slice(src),
+            bytemuck::cast_slice_mut(dst),
+            dims,
+            s as f32,
+        ),
+        _ => typed(
+            plan(&plans.f64, n, inverse),
+            bytemuck::cast_slice(src),
+            bytemuck::cast_slice_mut(dst),
+            dims,
+            s,
+        ),
+    }
+}
+
+fn typed<T: FftNum>(
+    fft: Arc<dyn Fft<T>>,
+    src: &[Complex<T>],
+    dst: &mut [Complex<T>],
+    [outer, n, inner]: [usize; 3],
+    scale: T,
+) {
+    let total = outer * n * inner;
+    let (src, dst) = (&src[..total], &mut dst[..total]);
+    let scratch_len = fft.get_inplace_scratch_len();
+    let one = T::one();
+    let finish = |v: &mut [Complex<T>]| {
+        if scale != one {
+            for z in v {
+                *z = *z * scale;
+            }
+        }
+    };
+    if inner == 1 {
+        let rows = (TASK / n).max(1);
+        dst.par_chunks_mut(rows * n)
+            .zip(src.par_chunks(rows * n))
+            .for_each_init(
+                || vec![Complex::new(T::zero(), T::zero()); scratch_len],
+                |scratch, (d, s)| {
+                    d.copy_from_slice(s);
+                    fft.process_with_scratch(d, scratch);
+                    finish(d);
+                },
+            );
+        return;
+    }
+    // Strided axis: per outer index, blocks of COLUMNS columns as contiguous rows.
+    let blocks = inner.div_ceil(COLUMNS);
+    dst.par_chunks_mut(n * inner)
+        .zip(src.par_chunks(n * inner))
+        .flat_map(|(d, s)| {
+            // Each block writes only its own columns of this outer slab.
+            let d = SharedSlab(d.as_mut_ptr());
+            (0..blocks).into_par_iter().map(move |b| (d, s, b))
+        })
+        .for_each_init(
+            || {
+                (
+                    vec![Complex::new(T::zero(), T::zero()); COLUMNS * n],
+                    vec![Complex::new(T::zero(), T::zero()); scratch_len],
+                )
+            },
+            |(rows, scratch), (d, s, b)| {
+                let c0 = b * COLUMNS;
+                let w = COLUMNS.min(inner - c0);
+                for k in 0..n {
+                    for c in 0..w {
+                        rows[c * n + k] = s[k * inner + c0 + c];
+                    }
+                }
+                let rows = &mut rows[..w * n];
+                fft.process_with_scratch(rows, scratch);
+                finish(rows);
+                for k in 0..n {
+                    for c in 0..w {
+                        // SAFETY: column c0 + c of row k lies in this slab, and only this
+                        // block writes columns c0..c0 + w of it.
+                        unsafe { *d.0.add(k * inner + c0 + c) = rows[c * n + k] };
+                    }
+                }
+            },
+        );
+}
+
+/// The start of one outer slab of the output, shared by the column blocks that write
+/// disjoint columns of it.
+#[derive(Clone, Copy)]
+struct SharedSlab<T>(*mut T);
+// SAFETY: blocks write disjoint elements (see the use above).
+unsafe impl<T> Send for SharedSlab<T> {}
+unsafe impl<T> Sync for SharedSlab<T> {}

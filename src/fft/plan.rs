@@ -1,0 +1,179 @@
+//! The FFT planner shared by every backend: the factorisation of a length into the radices
+//! of the Stockham passes, the twiddle tables (computed in f64 on the host), and the
+//! Bluestein chirps for lengths with prime factors above 7.
+
+use std::collections::HashMap;
+use std::f64::consts::PI;
+use std::sync::{Arc, Mutex, OnceLock};
+
+/// The radices GPU kernels implement, largest first (the order passes run in).
+pub(crate) const RADICES: [usize; 6] = [8, 7, 5, 4, 3, 2];
+
+/// One Stockham pass: radix `r` over sub-transforms of length `l` (the product of the
+/// earlier radices); its twiddles start at `tw` in the table.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Pass {
+    pub(crate) r: usize,
+    pub(crate) l: usize,
+    pub(crate) tw: usize,
+}
+
+/// A host plan for complex transforms of length `n` along one axis. `passes` is empty when
+/// `n` has a prime factor above 7 (GPU backends then run Bluestein at the op layer).
+///
+/// `table` holds, as (re, im) in f64 for the forward direction:
+/// - per pass, `exp(-2 pi i s k / (l r))` at `tw + k (r - 1) + s - 1` for `k < l`, `1 <= s < r`;
+/// - at `roots[r]`, the r-th roots of unity `exp(-2 pi i m / r)` for `m < r`;
+/// - at `scales`, the output scales `[1, 1/n, 1/sqrt(n)]` (only the last pass applies one).
+#[derive(Debug)]
+pub(crate) struct StockhamPlan {
+    pub(crate) n: usize,
+    pub(crate) passes: Vec<Pass>,
+    pub(crate) table: Vec<(f64, f64)>,
+    #[cfg_attr(not(feature = "cuda"), allow(dead_code))]
+    pub(crate) roots: HashMap<usize, usize>,
+    #[cfg_attr(not(any(feature = "wgpu", feature = "cuda")), allow(dead_code))]
+    pub(crate) scales: usize,
+}
+
+/// Which of the table's scales the last pass applies.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Scale {
+    One = 0,
+    InvN = 1,
+    InvSqrtN = 2,
+}
+
+/// `exp(-2 pi i num / den)`, with the angle reduced exactly in integers first.
+pub(crate) fn root(num: u64, den: u64) -> (f64, f64) {
+    let a = -2.0 * PI * ((num % den) as f64) / den as f64;
+    (a.cos(), a.sin())
+}
+
+/// The radices of `n` (largest first), or None when a prime factor exceeds 7.
+pub(crate) fn factor(n: usize) -> Option<Vec<usize>> {
+    let mut rest = n;
+    let mut out = Vec::new();
+    for &r in &RADICES {
+        while rest.is_multiple_of(r) && rest > 1 {
+            out.push(r);
+            rest /= r;
+        }
+    }
+    out.sort_unstable_by(|a, b| b.cmp(a));
+    (rest == 1).then_some(out)
+}
+
+impl StockhamPlan {
+    fn new(n: usize) -> StockhamPlan {
+        let radices = factor(n).unwrap_or_default();
+        let mut table = Vec::new();
+        let mut passes = Vec::new();
+        let mut l = 1;
+        for &r in &radices {
+            let tw = table.len();
+            for k in 0..l {
+                for s in 1..r {
+                    table.push(root((s * k) as u64, (l * r) as u64));
+                }
+            }
+            passes.push(Pass { r, l, tw });
+            l *= r;
+        }
+        let mut roots = HashMap::new();
+        for &r in &radices {
+            if let std::collections::hash_map::Entry::Vacant(e) = roots.entry(r) {
+                e.insert(table.len());
+                table.extend((0..r).map(|m| root(m as u64, r as u64)));
+            }
+        }
+        let scales = table.len();
+        table.extend([
+            (1.0, 0.0),
+            (1.0 / n as f64, 0.0),
+            (1.0 / (n as f64).sqrt(), 0.0),
+        ]);
+        StockhamPlan {
+            n,
+            passes,
+            table,
+            roots,
+            scales,
+        }
+    }
+
+    /// The shared plan for length `n` (plans are immutable and cached for the process).
+    pub(crate) fn get(n: usize) -> Arc<StockhamPlan> {
+        static CACHE: OnceLock<Mutex<HashMap<usize, Arc<StockhamPlan>>>> = OnceLock::new();
+        let mut m = crate::backend::lock(CACHE.get_or_init(Default::default));
+        m.entry(n)
+            .or_insert_with(|| Arc::new(StockhamPlan::new(n)))
+            .clone()
+    }
+
+    /// The table as the bytes of complex `d` (C32: rounded to f32 once; C64: as computed).
+    #[cfg_attr(not(any(feature = "wgpu", feature = "cuda")), allow(dead_code))]
+    pub(crate) fn table_bytes(&self, d: crate::element::DType) -> Vec<u8> {
+        if d == crate::element::DType::C64 {
+            let v: Vec<f64> = self.table.iter().flat_map(|&(re, im)| [re, im]).collect();
+            bytemuck::cast_slice(&v).to_vec()
+        } else {
+            let v: Vec<f32> = self
+                .table
+                .iter()
+                .flat_map(|&(re, im)| [re as f32, im as f32])
+                .collect();
+            bytemuck::cast_slice(&v).to_vec()
+        }
+    }
+
+    /// True when GPU kernels can run this length directly.
+    pub(crate) fn direct(&self) -> bool {
+        self.n == 1 || !self.passes.is_empty()
+    }
+}
+
+/// The Bluestein length for `n`: the smallest 2-3-5-7-smooth length of at least `2n - 1`.
+pub(crate) fn bluestein_len(n: usize) -> usize {
+    let mut m = 2 * n - 1;
+    while factor(m).is_none() {
+        m += 1;
+    }
+    m
+}
+
+/// The chirp `w_k = exp(-i pi k^2 / n)` for `k < n` (forward), with `k^2` reduced mod `2n`
+/// in integers so that the angle stays exact for large `k`.
+pub(crate) fn chirp(n: usize) -> Vec<(f64, f64)> {
+    (0..n as u64)
+        .map(|k| root((k * k) % (2 * n as u64), 2 * n as u64))
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn factorisations_multiply_back() {
+        for n in 1..2000 {
+            if let Some(f) = factor(n) {
+                assert_eq!(f.iter().product::<usize>(), n.max(1), "{n}: {f:?}");
+                assert!(f.windows(2).all(|w| w[0] >= w[1]));
+            }
+        }
+        assert_eq!(factor(1024), Some(vec![8, 8, 8, 2]));
+        assert_eq!(factor(97), None);
+        assert_eq!(factor(100), Some(vec![5, 5, 4]));
+        assert_eq!(bluestein_len(97), 196);
+    }
+
+    #[test]
+    fn the_table_holds_roots_and_scales() {
+        let p = StockhamPlan::new(12);
+        assert_eq!(p.passes.len(), 2);
+        assert_eq!(p.table[p.scales + 1], (1.0 / 12.0, 0.0));
+        let r4 = p.roots[&4];
+        assert!((p.table[r4 + 1].1 + 1.0).abs() < 1e-15);
+    }
+}
