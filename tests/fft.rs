@@ -400,3 +400,31 @@ fn the_reference_and_f64_transforms_match_a_direct_dft() {
         });
     }
 }
+
+#[test]
+fn plans_check_their_shape_and_match_plain_calls() {
+    let mut r = rng();
+    on_every_device(|dev| {
+        let v = rounded::<Complex32>(&random_c64(&mut r, 6 * 97));
+        let x = to_dev::<Complex32>(dev, &v, &[6, 97]);
+        let plan =
+            fft::FftPlan::<Complex32>::new(dev, &[6, 97], &[0, 1], false, Norm::Ortho).unwrap();
+        let a = pairs(&plan.execute(&x).unwrap());
+        let o = FftnOptions {
+            norm: Norm::Ortho,
+            ..Default::default()
+        };
+        let b = pairs(&fft::fftn(&x, &o).unwrap());
+        assert_eq!(
+            a, b,
+            "a plan and the plain call run the same kernels on {dev}"
+        );
+        let wrong = Array::<Complex32>::zeros(dev, &[97, 6]).unwrap();
+        assert!(matches!(
+            plan.execute(&wrong),
+            Err(Error::ShapeMismatch { .. })
+        ));
+        assert!(fft::FftPlan::<Complex32>::new(dev, &[0, 4], &[0], false, Norm::Backward).is_err());
+        assert!(fft::FftPlan::<Complex32>::new(dev, &[4], &[1], false, Norm::Backward).is_err());
+    });
+}

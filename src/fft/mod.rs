@@ -575,3 +575,83 @@ pub fn fftshift<T: Element>(x: &Array<T>, axes: Option<&[isize]>) -> Result<Arra
 pub fn ifftshift<T: Element>(x: &Array<T>, axes: Option<&[isize]>) -> Result<Array<T>> {
     roll_axes("ifftshift", x, axes, |n| n - n / 2)
 }
+
+/// A prepared complex transform of one shape, dtype, set of axes and direction on one
+/// device. Building it plans every axis, uploads the twiddle tables and compiles the
+/// kernels (by running once on zeros), so each [`FftPlan::execute`] only transforms.
+/// Plain calls such as [`fft`] share the same per-device caches, so a plan is an
+/// optimisation of the first call and a check of the shape, not a requirement.
+///
+/// ```
+/// use streamcore::prelude::*;
+/// use streamcore::fft::{FftPlan, Norm};
+/// let dev = Device::cpu();
+/// let plan = FftPlan::<Complex32>::new(&dev, &[8, 100], &[-1], false, Norm::Backward)?;
+/// let x = Array::<Complex32>::ones(&dev, &[8, 100])?;
+/// let y = plan.execute(&x)?;
+/// assert_eq!(y.to_vec()?[0], Complex32::new(100.0, 0.0));
+/// # Ok::<(), streamcore::Error>(())
+/// ```
+#[derive(Clone, Debug)]
+pub struct FftPlan<C: FftElement> {
+    device: Device,
+    shape: Vec<usize>,
+    axes: Vec<usize>,
+    inverse: bool,
+    norm: Norm,
+    _c: std::marker::PhantomData<C>,
+}
+
+impl<C: FftElement> FftPlan<C> {
+    /// Plans `shape` over `axes` (forward, or inverse when `inverse`) with `norm`.
+    pub fn new(
+        device: &Device,
+        shape: &[usize],
+        axes: &[isize],
+        inverse: bool,
+        norm: Norm,
+    ) -> Result<FftPlan<C>> {
+        check_complex::<C>("FftPlan")?;
+        let zeros = Array::<C>::zeros(device, shape)?;
+        let o = FftnOptions {
+            s: None,
+            axes: Some(axes.to_vec()),
+            norm,
+        };
+        let list = nd_axes("FftPlan", &zeros, &o, false)?;
+        if list.iter().any(|&(_, n)| n == 0) {
+            return Err(Error::invalid(
+                "FftPlan",
+                format!("shape {shape:?} has an empty transformed axis"),
+            ));
+        }
+        let plan = FftPlan {
+            device: device.clone(),
+            shape: shape.to_vec(),
+            axes: list.into_iter().map(|(a, _)| a).collect(),
+            inverse,
+            norm,
+            _c: std::marker::PhantomData,
+        };
+        // Warm every cache: host plans, device tables, compiled kernels, Bluestein filters.
+        plan.execute(&zeros)?;
+        device.synchronize()?;
+        Ok(plan)
+    }
+
+    /// Transforms `x`, which must have the plan's shape and live on its device.
+    pub fn execute(&self, x: &Array<C>) -> Result<Array<C>> {
+        if x.shape() != self.shape.as_slice() {
+            return Err(Error::shape(
+                "FftPlan::execute",
+                format!("planned for {:?}, given {:?}", self.shape, x.shape()),
+            ));
+        }
+        crate::ops::elementwise::same_device("FftPlan::execute", &[&self.device, x.device()])?;
+        let mut y = x.clone();
+        for &ax in &self.axes {
+            y = c2c(&y, ax, self.inverse, self.norm.scale(self.inverse))?;
+        }
+        Ok(y)
+    }
+}

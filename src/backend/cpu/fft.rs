@@ -14,7 +14,9 @@ use crate::element::DType;
 use crate::fft::plan::Scale;
 
 /// Columns gathered per task for strided axes.
-const COLUMNS: usize = 16;
+const COLUMNS: usize = 64;
+/// Positions per tile of the gather and scatter of columns.
+const TILE: usize = 16;
 /// Elements per task for rows (at least one whole row).
 const TASK: usize = 1 << 15;
 
@@ -51,6 +53,36 @@ fn plan<T: FftNum>(m: &Cache<T>, n: usize, inverse: bool) -> Arc<dyn Fft<T>> {
         .clone()
 }
 
+/// Per-thread scratch for rustfft, kept between calls: allocating (and zeroing) it per
+/// call costs as much as a 64K-point transform.
+pub(crate) trait Scratch: FftNum {
+    fn with_scratch<R>(len: usize, f: impl FnOnce(&mut [Complex<Self>]) -> R) -> R;
+}
+
+macro_rules! scratch_impl {
+    ($t:ty, $name:ident) => {
+        thread_local! {
+            static $name: std::cell::RefCell<Vec<Complex<$t>>> = const { std::cell::RefCell::new(Vec::new()) };
+        }
+        impl Scratch for $t {
+            fn with_scratch<R>(len: usize, f: impl FnOnce(&mut [Complex<$t>]) -> R) -> R {
+                $name.with(|cell| match cell.try_borrow_mut() {
+                    Ok(mut v) => {
+                        if v.len() < len {
+                            v.resize(len, Complex::new(0.0, 0.0));
+                        }
+                        f(&mut v[..len])
+                    }
+                    // Re-entered on this thread (rayon work stealing inside f): a fresh one.
+                    Err(_) => f(&mut vec![Complex::new(0.0, 0.0); len]),
+                })
+            }
+        }
+    };
+}
+scratch_impl!(f32, SCRATCH_F32);
+scratch_impl!(f64, SCRATCH_F64);
+
 /// Transforms `src` (`[outer, n, inner]` complex elements of `d`) into `dst`, scaled.
 pub(crate) fn run(
     plans: &Plans,
@@ -85,7 +117,7 @@ pub(crate) fn run(
     }
 }
 
-fn typed<T: FftNum>(
+fn typed<T: Scratch>(
     fft: Arc<dyn Fft<T>>,
     src: &[Complex<T>],
     dst: &mut [Complex<T>],
@@ -105,16 +137,18 @@ fn typed<T: FftNum>(
     };
     if inner == 1 {
         let rows = (TASK / n).max(1);
-        dst.par_chunks_mut(rows * n)
-            .zip(src.par_chunks(rows * n))
-            .for_each_init(
-                || vec![Complex::new(T::zero(), T::zero()); scratch_len],
-                |scratch, (d, s)| {
-                    d.copy_from_slice(s);
-                    fft.process_with_scratch(d, scratch);
-                    finish(d);
-                },
-            );
+        let run = |(d, s): (&mut [Complex<T>], &[Complex<T>])| {
+            d.copy_from_slice(s);
+            T::with_scratch(scratch_len, |scratch| fft.process_with_scratch(d, scratch));
+            finish(d);
+        };
+        if outer <= rows {
+            run((dst, src));
+        } else {
+            dst.par_chunks_mut(rows * n)
+                .zip(src.par_chunks(rows * n))
+                .for_each(run);
+        }
         return;
     }
     // Strided axis: per outer index, blocks of COLUMNS columns as contiguous rows.
@@ -127,32 +161,44 @@ fn typed<T: FftNum>(
             (0..blocks).into_par_iter().map(move |b| (d, s, b))
         })
         .for_each_init(
-            || {
-                (
-                    vec![Complex::new(T::zero(), T::zero()); COLUMNS * n],
-                    vec![Complex::new(T::zero(), T::zero()); scratch_len],
-                )
-            },
-            |(rows, scratch), (d, s, b)| {
+            || vec![Complex::new(T::zero(), T::zero()); COLUMNS * n],
+            |rows, (d, s, b)| {
                 let c0 = b * COLUMNS;
                 let w = COLUMNS.min(inner - c0);
-                for k in 0..n {
-                    for c in 0..w {
-                        rows[c * n + k] = s[k * inner + c0 + c];
+                // In TILE x TILE tiles, so that both sides touch few cache lines (the column
+                // stride is often a multiple of 4 KiB, which aliases in L1).
+                for (k0, b0) in tiles(n, w) {
+                    let (k1, b1) = ((k0 + TILE).min(n), (b0 + TILE).min(w));
+                    for c in b0..b1 {
+                        for k in k0..k1 {
+                            rows[c * n + k] = s[k * inner + c0 + c];
+                        }
                     }
                 }
                 let rows = &mut rows[..w * n];
-                fft.process_with_scratch(rows, scratch);
+                T::with_scratch(scratch_len, |scratch| {
+                    fft.process_with_scratch(rows, scratch)
+                });
                 finish(rows);
-                for k in 0..n {
-                    for c in 0..w {
-                        // SAFETY: column c0 + c of row k lies in this slab, and only this
-                        // block writes columns c0..c0 + w of it.
-                        unsafe { *d.0.add(k * inner + c0 + c) = rows[c * n + k] };
+                for (k0, b0) in tiles(n, w) {
+                    let (k1, b1) = ((k0 + TILE).min(n), (b0 + TILE).min(w));
+                    for k in k0..k1 {
+                        for c in b0..b1 {
+                            // SAFETY: column c0 + c of row k lies in this slab, and only this
+                            // block writes columns c0..c0 + w of it.
+                            unsafe { *d.0.add(k * inner + c0 + c) = rows[c * n + k] };
+                        }
                     }
                 }
             },
         );
+}
+
+/// The corners of the TILE x TILE tiles covering `n` positions by `w` columns.
+fn tiles(n: usize, w: usize) -> impl Iterator<Item = (usize, usize)> {
+    (0..n)
+        .step_by(TILE)
+        .flat_map(move |k| (0..w).step_by(TILE).map(move |c| (k, c)))
 }
 
 /// The start of one outer slab of the output, shared by the column blocks that write

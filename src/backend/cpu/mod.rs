@@ -422,7 +422,12 @@ impl Backend for CpuBackend {
         let d = cpu_mut(dst)?.bytes_mut();
         let bytes = dims.iter().product::<usize>() * dtype.size();
         let plans = &self.fft_plans;
-        self.run(bytes, || fft::run(plans, dtype, s, d, dims, inverse, scale));
+        if dims[0] * dims[2] == 1 {
+            // One transform: rustfft is serial, so stay on the caller's core and its caches.
+            fft::run(plans, dtype, s, d, dims, inverse, scale);
+        } else {
+            self.run(bytes, || fft::run(plans, dtype, s, d, dims, inverse, scale));
+        }
         Ok(())
     }
 
