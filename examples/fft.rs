@@ -76,6 +76,15 @@ fn write_svg(path: &str, mag: &[f32]) -> std::io::Result<()> {
     std::fs::write(path, svg)
 }
 
+/// One run of the pipeline on one device.
+struct Outcome {
+    denoised: Vec<f32>,
+    snr_before: f64,
+    snr_after: f64,
+    spectrum: Vec<f32>,
+    secs: f64,
+}
+
 fn main() -> Result<()> {
     let dev = match arg("--device") {
         Some(sel) => Device::open(&sel)?,
@@ -83,7 +92,7 @@ fn main() -> Result<()> {
     };
     let out = arg("--out").unwrap_or_else(|| "spectrum.svg".into());
     println!("device: {dev}");
-    let run = |d: &Device| -> Result<(Vec<f32>, f64, f64, Vec<f32>, f64)> {
+    let run = |d: &Device| -> Result<Outcome> {
         let signal = clean(d)?;
         let noise = Generator::new(7).normal::<f32>(d, &[N])?;
         let noisy = (&signal + &noise)?;
@@ -104,7 +113,13 @@ fn main() -> Result<()> {
     };
     // Once to compile kernels and warm the plan caches, then timed.
     run(&dev)?;
-    let (v, before, after, mag, secs) = run(&dev)?;
+    let Outcome {
+        denoised: v,
+        snr_before: before,
+        snr_after: after,
+        spectrum: mag,
+        secs,
+    } = run(&dev)?;
     println!(
         "{N} samples: rfft, threshold, irfft and read back in {:.2} ms",
         secs * 1e3
@@ -112,7 +127,7 @@ fn main() -> Result<()> {
     println!("SNR {before:.1} dB -> {after:.1} dB");
     let cpu = Device::cpu();
     if dev.kind() != DeviceKind::Cpu {
-        let (c, ..) = run(&cpu)?;
+        let c = run(&cpu)?.denoised;
         let diff = v
             .iter()
             .zip(&c)
