@@ -103,13 +103,13 @@ fn main() -> Result<()> {
         let (den, mag) = denoise(&noisy, 8.0 * (N as f32).sqrt())?;
         let v = den.to_vec()?;
         let secs = t.elapsed().as_secs_f64();
-        Ok((
-            v,
-            snr_db(&signal, &noisy)?,
-            snr_db(&signal, &den)?,
-            mag.to_vec()?,
+        Ok(Outcome {
+            denoised: v,
+            snr_before: snr_db(&signal, &noisy)?,
+            snr_after: snr_db(&signal, &den)?,
+            spectrum: mag.to_vec()?,
             secs,
-        ))
+        })
     };
     // Once to compile kernels and warm the plan caches, then timed.
     run(&dev)?;
