@@ -5,8 +5,11 @@
 // stores output m at (j - k) R + k + m l. Twiddles and the output scale come from the plan's
 // table, computed in f64 on the host (src/fft/plan.rs); strided axes (inner > 1) are read in
 // place, consecutive threads taking consecutive columns.
+// `shared`: a whole transform per workgroup for lengths that fit its shared memory: loaded
+// once, every pass run between barriers in workgroup memory (the passes are written into the
+// source for the plan: PASSES), stored once, scaled.
 // Specialised by src/backend/wgpu/fft.rs: C (vec2<f32> or vec2<f64>), R, SIGN (-1.0 for
-// the inverse: twiddles conjugated), DFT (lets y0 .. y{R-1} from u).
+// the inverse: twiddles conjugated), DFT (lets y0 .. y{R-1} from u), N and PASSES (shared).
 
 struct Params {
     outer: u32,
@@ -28,6 +31,7 @@ fn cmul(a: {{C}}, b: {{C}}) -> {{C}} {
     return {{C}}(a.x * b.x - a.y * b.y, a.x * b.y + a.y * b.x);
 }
 
+// @kernel passes
 @compute @workgroup_size(256)
 fn main(
     @builtin(workgroup_id) wid: vec3<u32>,
@@ -57,4 +61,29 @@ fn main(
     let sc = table[p.scale_at].x;
     let at = (j - k) * {{R}}u + k;
 {{STORE}}
+}
+
+// @kernel shared
+var<workgroup> sh: array<{{C}}, {{N}}>;
+
+@compute @workgroup_size(256)
+fn main(
+    @builtin(workgroup_id) wid: vec3<u32>,
+    @builtin(num_workgroups) nwg: vec3<u32>,
+    @builtin(local_invocation_index) lid: u32,
+) {
+    let row = wid.y * nwg.x + wid.x;
+    if (row >= p.outer) {
+        return;
+    }
+    let base = row * {{N}}u;
+    for (var e = lid; e < {{N}}u; e += 256u) {
+        sh[e] = src[base + e];
+    }
+    workgroupBarrier();
+{{PASSES}}
+    let sc = table[p.scale_at].x;
+    for (var e = lid; e < {{N}}u; e += 256u) {
+        dst[base + e] = sh[e] * sc;
+    }
 }

@@ -1,11 +1,12 @@
-//! wgpu side of the FFT (shaders/fft.wgsl): one launch per Stockham pass, ping-ponging
-//! between the output and one scratch buffer so that the last pass lands in the output.
+//! wgpu side of the FFT (shaders/fft.wgsl): rows that fit workgroup memory in one launch of
+//! the `shared` kernel; otherwise one launch per Stockham pass, ping-ponging between the
+//! output and one scratch buffer so that the last pass lands in the output.
 //! The plan's table (twiddles, scales) is uploaded once per length and dtype and kept.
 
 use std::fmt::Write;
 
 use super::WgpuBackend;
-use super::kernel::specialise;
+use super::kernel::{section, specialise};
 use crate::backend::{Backend, Buffer, StridedCopy};
 use crate::element::DType;
 use crate::error::{Error, Result};
@@ -13,9 +14,9 @@ use crate::fft::plan::{Scale, StockhamPlan, root};
 
 const SOURCE: &str = include_str!("../../../shaders/fft.wgsl");
 
-/// The WGSL of one radix-`r` pass for complex type `c`.
-fn source(c: &str, r: usize, inverse: bool) -> String {
-    let mut dft = String::new();
+/// Lets `y0 .. y{r-1}`: the r-point DFT of `u`, constants written in (from f64 roots).
+fn dft(c: &str, r: usize, inverse: bool, indent: &str) -> String {
+    let mut out = String::new();
     for m in 0..r {
         let mut terms = Vec::new();
         for s in 0..r {
@@ -28,8 +29,17 @@ fn source(c: &str, r: usize, inverse: bool) -> String {
                 terms.push(format!("cmul(u[{s}], {c}({re:e}, {im:e}))"));
             }
         }
-        writeln!(dft, "    let y{m} = {};", terms.join(" + ")).expect("string write");
+        writeln!(out, "{indent}let y{m} = {};", terms.join(" + ")).expect("string write");
     }
+    out
+}
+
+fn sign(inverse: bool) -> &'static str {
+    if inverse { "-1.0" } else { "1.0" }
+}
+
+/// The WGSL of one radix-`r` pass (global memory) for complex type `c`.
+fn pass_source(c: &str, r: usize, inverse: bool) -> String {
     let mut store = String::new();
     for m in 0..r {
         writeln!(
@@ -39,16 +49,79 @@ fn source(c: &str, r: usize, inverse: bool) -> String {
         .expect("string write");
     }
     specialise(
-        SOURCE,
+        &section(SOURCE, "passes"),
         &[
-            ("DFT", &dft),
+            ("DFT", &dft(c, r, inverse, "    ")),
             ("STORE", &store),
-            ("SIGN", if inverse { "-1.0" } else { "1.0" }),
+            ("SIGN", sign(inverse)),
             ("R", &r.to_string()),
             ("C", c),
         ],
     )
 }
+
+/// The WGSL of a whole transform of `plan` in workgroup memory: each pass reads every
+/// butterfly's inputs into registers, then (after a barrier) writes its outputs.
+fn shared_source(c: &str, plan: &StockhamPlan, inverse: bool) -> String {
+    let n = plan.n;
+    let mut passes = String::new();
+    for pass in &plan.passes {
+        let (r, l, t) = (pass.r, pass.l, n / pass.r);
+        let nb = t.div_ceil(256);
+        let outs: Vec<String> = (0..r).map(|m| format!("y{m}")).collect();
+        let mut stores = String::new();
+        for m in 0..r {
+            writeln!(stores, "                sh[at + {}u] = ys[q][{m}];", m * l)
+                .expect("string write");
+        }
+        write!(
+            passes,
+            "    {{
+        // radix {r} over sub-transforms of {l}
+        var ys: array<array<{c}, {r}>, {nb}>;
+        for (var q = 0u; q < {nb}u; q++) {{
+            let j = lid + q * 256u;
+            if (j < {t}u) {{
+                let k = j % {l}u;
+                var u: array<{c}, {r}>;
+                for (var s = 0u; s < {r}u; s++) {{
+                    u[s] = sh[j + s * {t}u];
+                }}
+                for (var s = 1u; s < {r}u; s++) {{
+                    var w = table[{tw}u + k * {rm1}u + s - 1u];
+                    w.y = w.y * {sign};
+                    u[s] = cmul(u[s], w);
+                }}
+{dft}                ys[q] = array<{c}, {r}>({outs});
+            }}
+        }}
+        workgroupBarrier();
+        for (var q = 0u; q < {nb}u; q++) {{
+            let j = lid + q * 256u;
+            if (j < {t}u) {{
+                let k = j % {l}u;
+                let at = (j - k) * {r}u + k;
+{stores}            }}
+        }}
+        workgroupBarrier();
+    }}
+",
+            tw = pass.tw,
+            rm1 = r - 1,
+            sign = sign(inverse),
+            dft = dft(c, r, inverse, "                "),
+            outs = outs.join(", "),
+        )
+        .expect("string write");
+    }
+    specialise(
+        &section(SOURCE, "shared"),
+        &[("PASSES", &passes), ("N", &n.to_string()), ("C", c)],
+    )
+}
+
+/// Longest transform the shared kernel takes (registers per thread grow with n / 256).
+const SHARED_MAX: usize = 4096;
 
 /// Runs the transform (see `Backend::fft`).
 #[allow(clippy::too_many_arguments)]
@@ -92,6 +165,33 @@ pub(crate) fn run(
     let table = be.raw(&table)?;
     let table_bytes = (plan.table.len() * d.size()) as u64;
     let bytes = len * d.size() as u64;
+    let fits = n * d.size() <= be.limits.max_compute_workgroup_storage_size as usize;
+    if inner == 1 && n <= SHARED_MAX && fits {
+        let key = format!("fft/{d}/shared/{n}/{}", if inverse { "inv" } else { "fwd" });
+        let kernel = be
+            .kernels
+            .get(be, &key, "main", || shared_source(c, plan, inverse))?;
+        let params: [u32; 8] = [
+            outer as u32,
+            n as u32,
+            1,
+            0,
+            0,
+            0,
+            (plan.scales + scale as usize) as u32,
+            0,
+        ];
+        return be.dispatch(
+            &kernel,
+            bytemuck::cast_slice(&params),
+            &[
+                (be.raw(src)?, bytes),
+                (be.raw(dst)?, bytes),
+                (table, table_bytes),
+            ],
+            outer as u64 * 256,
+        );
+    }
     let passes = plan.passes.len();
     let scratch = if passes > 1 {
         Some(be.alloc(bytes as usize)?)
@@ -118,7 +218,7 @@ pub(crate) fn run(
         );
         let kernel = be
             .kernels
-            .get(be, &key, "main", || source(c, pass.r, inverse))?;
+            .get(be, &key, "main", || pass_source(c, pass.r, inverse))?;
         let scale_at = plan.scales + if last { scale as usize } else { 0 };
         let params: [u32; 8] = [
             outer as u32,
