@@ -151,6 +151,10 @@ fn every_other_kernel_the_launchers_name_exists() {
     };
     let (reduce, shape, scan) = (ptx("reduce"), ptx("shape"), ptx("scan"));
     let (matmul, random, fft) = (ptx("matmul"), ptx("random"), ptx("fft"));
+    for d in ["c32", "c64"] {
+        let n = format!("fft_shared_{d}");
+        assert!(fft.contains(&format!(".entry {n}(")), "kernel {n} missing");
+    }
     for r in [2, 3, 4, 5, 7, 8] {
         for d in ["c32", "c64"] {
             let n = format!("fft_r{r}_{d}");

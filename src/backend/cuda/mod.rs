@@ -178,6 +178,24 @@ struct CopyLayout {
 // SAFETY: plain #[repr(C)] data that matches the kernel's struct field for field.
 unsafe impl cudarc::driver::DeviceRepr for CopyLayout {}
 
+/// The passes of an FFT plan passed to cuda/fft.cu by value (`struct FftPasses` there).
+#[repr(C)]
+#[derive(Clone, Copy, Default)]
+struct FftPasses {
+    count: u32,
+    n: u32,
+    r: [u32; 16],
+    l: [u32; 16],
+    tw: [u32; 16],
+    rt: [u32; 16],
+}
+
+// SAFETY: plain #[repr(C)] data that matches the kernel's struct field for field.
+unsafe impl cudarc::driver::DeviceRepr for FftPasses {}
+
+/// Longest row the shared-memory FFT kernel takes (its register arrays are sized for it).
+const FFT_SHARED_MAX: usize = 4096;
+
 /// A device allocation; returns to the pool when dropped.
 pub(crate) struct CudaBuffer {
     slice: Option<CudaSlice<u8>>,
@@ -920,6 +938,42 @@ impl Backend for CudaBackend {
         };
         let module = self.module("fft")?;
         let passes = plan.passes.len();
+        let bytes = plan.n * dtype.size();
+        if inner == 1 && plan.n <= FFT_SHARED_MAX && bytes <= 48 << 10 && passes <= 16 {
+            let mut ps = FftPasses {
+                count: passes as u32,
+                n: plan.n as u32,
+                ..Default::default()
+            };
+            for (i, p) in plan.passes.iter().enumerate() {
+                ps.r[i] = p.r as u32;
+                ps.l[i] = p.l as u32;
+                ps.tw[i] = p.tw as u32;
+                ps.rt[i] = plan.roots[&p.r] as u32;
+            }
+            let name = format!("fft_shared_{}", dtype.short_name());
+            let f = module
+                .load_function(&name)
+                .map_err(|e| self.driver_err(&name, e))?;
+            let x = outer.min(65_535);
+            let cfg = LaunchConfig {
+                grid_dim: (x as u32, outer.div_ceil(x) as u32, 1),
+                block_dim: (256, 1, 1),
+                shared_mem_bytes: bytes as u32,
+            };
+            let (src, table) = (self.slice(src)?, self.slice(&table)?);
+            let dst = self.slice_mut(dst)?;
+            let scale_at = (plan.scales + scale as usize) as u64;
+            let inv = inverse as i32;
+            let mut b = self.stream.launch_builder(&f);
+            b.arg(src).arg(&mut *dst).arg(table).arg(&outer).arg(&ps);
+            b.arg(&scale_at).arg(&inv);
+            // SAFETY: src and dst hold outer rows of n complex elements; the block's dynamic
+            // shared memory holds one row; the table holds every index of the plan.
+            return unsafe { b.launch(cfg) }
+                .map(drop)
+                .map_err(|e| self.driver_err(&name, e));
+        }
         let mut scratch = if passes > 1 {
             Some(self.alloc(len as usize * dtype.size())?)
         } else {
