@@ -31,6 +31,7 @@ pub mod device;
 pub mod element;
 pub mod error;
 pub mod fft;
+pub mod fractal;
 mod host;
 pub mod ops;
 

@@ -14,6 +14,7 @@ use crate::device::DeviceInfo;
 use crate::element::DType;
 use crate::error::{Error, Result};
 pub(crate) use crate::fft::plan::{Scale, StockhamPlan};
+pub(crate) use crate::fractal::FractalJob;
 pub(crate) use crate::ops::matmul::MatmulDims;
 pub(crate) use crate::ops::random::Distribution;
 pub(crate) use crate::ops::reduce::ReduceOp;
@@ -291,6 +292,8 @@ pub(crate) trait Backend: Send + Sync {
     fn fft_any_length(&self) -> bool {
         false
     }
+    /// Renders a fractal into `values` (f32 per pixel) and `counts` (u32 iterations).
+    fn fractal(&self, job: &FractalJob, values: &mut Buffer, counts: &mut Buffer) -> Result<()>;
     /// Waits until every queued operation has finished.
     fn synchronize(&self) -> Result<()>;
     /// The buffer pool's accounting.

@@ -20,6 +20,7 @@ macro_rules! with_dtype {
 
 pub(crate) mod elementwise;
 pub(crate) mod fft;
+pub(crate) mod fractal;
 pub(crate) mod matmul;
 pub(crate) mod random;
 pub(crate) mod reduce;
@@ -37,9 +38,9 @@ use rayon::prelude::*;
 
 use super::pool::{Pool, size_class};
 use super::{
-    Backend, Buffer, CreationOp, Distribution, ElementwiseOp, HostSource, Layout, MatmulDims,
-    MemoryStats, ReduceOp, Scale, ScanOp, StockhamPlan, StridedCopy, as_uninit, foreign_buffer,
-    write_bytes,
+    Backend, Buffer, CreationOp, Distribution, ElementwiseOp, FractalJob, HostSource, Layout,
+    MatmulDims, MemoryStats, ReduceOp, Scale, ScanOp, StockhamPlan, StridedCopy, as_uninit,
+    foreign_buffer, write_bytes,
 };
 use crate::device::{DeviceInfo, DeviceKind};
 use crate::element::DType;
@@ -433,6 +434,13 @@ impl Backend for CpuBackend {
 
     fn fft_any_length(&self) -> bool {
         true
+    }
+
+    fn fractal(&self, job: &FractalJob, values: &mut Buffer, counts: &mut Buffer) -> Result<()> {
+        let v = cpu_mut(values)?.bytes_mut();
+        let c = cpu_mut(counts)?.bytes_mut();
+        self.install(|| fractal::run(job, v, c));
+        Ok(())
     }
 
     fn synchronize(&self) -> Result<()> {

@@ -18,8 +18,8 @@ use rayon::prelude::*;
 
 use super::pool::{Pool, size_class};
 use super::{
-    Backend, Buffer, CreationOp, Distribution, ElementwiseOp, HostSource, Layout, MatmulDims,
-    MemoryStats, ReduceOp, Scale, ScanOp, StockhamPlan, StridedCopy, foreign_buffer,
+    Backend, Buffer, CreationOp, Distribution, ElementwiseOp, FractalJob, HostSource, Layout,
+    MatmulDims, MemoryStats, ReduceOp, Scale, ScanOp, StockhamPlan, StridedCopy, foreign_buffer,
 };
 use crate::device::{DeviceInfo, DeviceKind};
 use crate::element::DType;
@@ -1020,6 +1020,82 @@ impl Backend for CudaBackend {
                 .map_err(|e| self.driver_err(&name, e))?;
         }
         Ok(())
+    }
+
+    fn fractal(&self, job: &FractalJob, values: &mut Buffer, counts: &mut Buffer) -> Result<()> {
+        let module = self.module("fractal")?;
+        let values = self.slice_mut(values)?;
+        let counts = self.slice_mut(counts)?;
+        let (name, pixels) = match job {
+            FractalJob::Escape {
+                dtype,
+                width,
+                height,
+                ..
+            } => (format!("escape_{}", dtype.short_name()), width * height),
+            FractalJob::Lyapunov { width, height, .. } => {
+                ("lyapunov_f32".to_string(), width * height)
+            }
+        };
+        let f = module
+            .load_function(&name)
+            .map_err(|e| self.driver_err(&name, e))?;
+        let mut b = self.stream.launch_builder(&f);
+        b.arg(&mut *values).arg(&mut *counts);
+        // Arguments live until the launch below.
+        let (w, h, u0, u1, u2, seq, f64s, f32s, julia);
+        match job {
+            FractalJob::Escape {
+                width,
+                height,
+                x0,
+                y1,
+                dx,
+                dy,
+                max_iter,
+                julia: jl,
+                ..
+            } => {
+                (w, h, u0) = (*width as u32, *height as u32, *max_iter);
+                let (jx, jy) = jl.unwrap_or((0.0, 0.0));
+                f64s = [*x0, *y1, *dx, *dy, jx, jy];
+                julia = jl.is_some() as i32;
+                b.arg(&w).arg(&h).arg(&u0);
+                b.arg(&f64s[0]).arg(&f64s[1]).arg(&f64s[2]).arg(&f64s[3]);
+                b.arg(&julia).arg(&f64s[4]).arg(&f64s[5]);
+            }
+            FractalJob::Lyapunov {
+                width,
+                height,
+                a0,
+                b1,
+                da,
+                db,
+                seq: sq,
+                warmup,
+                iters,
+            } => {
+                (w, h, u0, u1, u2) = (
+                    *width as u32,
+                    *height as u32,
+                    *warmup,
+                    *iters,
+                    sq.len() as u32,
+                );
+                seq = sq
+                    .iter()
+                    .enumerate()
+                    .fold(0u64, |acc, (i, &v)| acc | ((v as u64) << i));
+                f32s = [*a0 as f32, *b1 as f32, *da as f32, *db as f32];
+                b.arg(&w).arg(&h).arg(&u0).arg(&u1).arg(&u2).arg(&seq);
+                b.arg(&f32s[0]).arg(&f32s[1]).arg(&f32s[2]).arg(&f32s[3]);
+            }
+        }
+        // SAFETY: values and counts hold one f32 and one u32 per pixel; the arguments match
+        // the kernel's parameter list.
+        unsafe { b.launch(Self::launch_cfg(pixels as u64)) }
+            .map(drop)
+            .map_err(|e| self.driver_err(&name, e))
     }
 
     fn synchronize(&self) -> Result<()> {

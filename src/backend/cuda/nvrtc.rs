@@ -12,6 +12,7 @@ pub const KERNELS: &[(&str, &str)] = &[
     ("creation", include_str!("../../../cuda/creation.cu")),
     ("elementwise", include_str!("../../../cuda/elementwise.cu")),
     ("fft", include_str!("../../../cuda/fft.cu")),
+    ("fractal", include_str!("../../../cuda/fractal.cu")),
     ("matmul", include_str!("../../../cuda/matmul.cu")),
     ("random", include_str!("../../../cuda/random.cu")),
     ("reduce", include_str!("../../../cuda/reduce.cu")),

@@ -4,6 +4,7 @@
 mod creation;
 mod elementwise;
 mod fft;
+mod fractal;
 mod kernel;
 mod matmul;
 mod memory;
@@ -15,8 +16,9 @@ mod shape;
 use std::sync::{Arc, Mutex, OnceLock};
 
 use super::{
-    Backend, Buffer, CreationOp, Distribution, ElementwiseOp, HostSource, Layout, MatmulDims,
-    MemoryStats, ReduceOp, Scale, ScanOp, StockhamPlan, StridedCopy, foreign_buffer, lock,
+    Backend, Buffer, CreationOp, Distribution, ElementwiseOp, FractalJob, HostSource, Layout,
+    MatmulDims, MemoryStats, ReduceOp, Scale, ScanOp, StockhamPlan, StridedCopy, foreign_buffer,
+    lock,
 };
 use crate::device::{DeviceInfo, DeviceKind, WgpuOptions};
 use crate::element::DType;
@@ -510,6 +512,10 @@ impl Backend for WgpuBackend {
         scale: Scale,
     ) -> Result<()> {
         fft::run(self, dtype, src, dst, dims, plan, inverse, scale)
+    }
+
+    fn fractal(&self, job: &FractalJob, values: &mut Buffer, counts: &mut Buffer) -> Result<()> {
+        fractal::run(self, job, self.raw(values)?, self.raw(counts)?)
     }
 
     fn synchronize(&self) -> Result<()> {

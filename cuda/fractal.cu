@@ -1,0 +1,81 @@
+// fractal: one thread per pixel; the CUDA twin of shaders/fractal.wgsl with the CPU
+// backend's arithmetic: no fused multiply-adds anywhere, and the _rn intrinsics on every
+// product and sum so that the compiler cannot fuse them either. Names: escape_f32,
+// escape_f64, lyapunov_f32.
+
+typedef unsigned long long u64;
+
+__device__ __forceinline__ float mul_rn(float a, float b) { return __fmul_rn(a, b); }
+__device__ __forceinline__ double mul_rn(double a, double b) { return __dmul_rn(a, b); }
+__device__ __forceinline__ float add_rn(float a, float b) { return __fadd_rn(a, b); }
+__device__ __forceinline__ double add_rn(double a, double b) { return __dadd_rn(a, b); }
+
+template <typename T>
+__device__ void escape(float* values, unsigned* counts, unsigned width, unsigned height,
+                       unsigned max_iter, T x0, T y1, T dx, T dy, int julia, T jx, T jy) {
+    u64 n_px = (u64)width * height;
+    for (u64 id = blockIdx.x * (u64)blockDim.x + threadIdx.x; id < n_px; id += (u64)gridDim.x * blockDim.x) {
+        unsigned row = (unsigned)(id / width), col = (unsigned)(id % width);
+        T px = add_rn(mul_rn((T)col + (T)0.5, dx), x0);
+        T py = add_rn(y1, -mul_rn((T)row + (T)0.5, dy));
+        T x = 0, y = 0, cx = px, cy = py;
+        if (julia) { x = px; y = py; cx = jx; cy = jy; }
+        unsigned n = 0;
+        while (n < max_iter) {
+            T xx = mul_rn(x, x), yy = mul_rn(y, y);
+            if (add_rn(xx, yy) > (T)65536.0) break;
+            y = add_rn(mul_rn(add_rn(x, x), y), cy);
+            x = add_rn(add_rn(xx, -yy), cx);
+            ++n;
+        }
+        counts[id] = n;
+        if (n == max_iter) {
+            values[id] = -1.0f;
+        } else {
+            float r2 = (float)add_rn(mul_rn(x, x), mul_rn(y, y));
+            values[id] = fmaxf((float)n + 1.0f - log2f(0.5f * logf(r2)), 0.0f);
+        }
+    }
+}
+
+extern "C" __global__ void escape_f32(float* values, unsigned* counts, unsigned width, unsigned height,
+                                      unsigned max_iter, double x0, double y1, double dx, double dy,
+                                      int julia, double jx, double jy) {
+    escape<float>(values, counts, width, height, max_iter, (float)x0, (float)y1, (float)dx, (float)dy,
+                  julia, (float)jx, (float)jy);
+}
+extern "C" __global__ void escape_f64(float* values, unsigned* counts, unsigned width, unsigned height,
+                                      unsigned max_iter, double x0, double y1, double dx, double dy,
+                                      int julia, double jx, double jy) {
+    escape<double>(values, counts, width, height, max_iter, x0, y1, dx, dy, julia, jx, jy);
+}
+
+// bit i of seq (i < len) is 1 for B.
+extern "C" __global__ void lyapunov_f32(float* values, unsigned* counts, unsigned width, unsigned height,
+                                        unsigned warmup, unsigned iters, unsigned len, u64 seq,
+                                        float a0, float b1, float da, float db) {
+    u64 n_px = (u64)width * height;
+    for (u64 id = blockIdx.x * (u64)blockDim.x + threadIdx.x; id < n_px; id += (u64)gridDim.x * blockDim.x) {
+        unsigned row = (unsigned)(id / width), col = (unsigned)(id % width);
+        float a = add_rn(mul_rn((float)col + 0.5f, da), a0);
+        float b = add_rn(b1, -mul_rn((float)row + 0.5f, db));
+        float x = 0.5f;
+        for (unsigned i = 0; i < warmup; ++i) {
+            float r = ((seq >> (i % len)) & 1) ? b : a;
+            x = mul_rn(mul_rn(r, x), 1.0f - x);
+        }
+        float prod = 1.0f, s = 0.0f;
+        for (unsigned i = 0; i < iters; ++i) {
+            float r = ((seq >> ((warmup + i) % len)) & 1) ? b : a;
+            float d = mul_rn(r, add_rn(1.0f, -add_rn(x, x)));
+            prod = mul_rn(prod, fabsf(d));
+            x = mul_rn(mul_rn(r, x), 1.0f - x);
+            if ((i + 1) % 8 == 0) {
+                s += logf(fmaxf(prod, 1e-30f));
+                prod = 1.0f;
+            }
+        }
+        values[id] = (s + logf(fmaxf(prod, 1e-30f))) / (float)iters;
+        counts[id] = iters;
+    }
+}

@@ -1,0 +1,125 @@
+// fractal: one thread per pixel. `escape`: z' = z^2 + c until |z|^2 > BAILOUT or max_iter
+// steps (Mandelbrot: z from 0, c the pixel; Julia: z the pixel, c given), writing the smooth
+// count n + 1 - log2(ln |z|) (-1 inside) and n. `lyapunov`: the logistic map driven by the
+// A/B sequence (bit i of seq_bits), the mean of ln |r (1 - 2x)| over the measured
+// iterations, one logarithm per 8 of them. The arithmetic is the CPU backend's
+// (src/backend/cpu/fractal.rs), with no fma: drivers may run it fused or not.
+// Specialised by src/backend/wgpu/fractal.rs: T (f32 or f64, escape only) and JULIA (true
+// or false). The escape kernel reads its view from `view` (x0, y1, dx, dy, jx, jy in T).
+
+struct Params {
+    width: u32,
+    height: u32,
+    max_iter: u32,
+    warmup: u32,
+    seq_len: u32,
+    seq_lo: u32,
+    seq_hi: u32,
+    // Always 0. Products pass through a select on it, which keeps drivers from fusing them
+    // with the following sum (Vulkan allows that contraction; the CPU does not do it).
+    opaque: u32,
+    // f32 parameters of the Lyapunov kernel: a0, b1, da, db
+    a0: f32,
+    b1: f32,
+    da: f32,
+    db: f32,
+}
+
+@group(0) @binding(0) var<uniform> p: Params;
+@group(0) @binding(1) var<storage, read_write> values: array<f32>;
+@group(0) @binding(2) var<storage, read_write> counts: array<u32>;
+
+// @kernel escape
+@group(0) @binding(3) var<storage, read> view: array<{{T}}>;
+
+@compute @workgroup_size(256)
+fn main(
+    @builtin(workgroup_id) wid: vec3<u32>,
+    @builtin(num_workgroups) nwg: vec3<u32>,
+    @builtin(local_invocation_index) lid: u32,
+) {
+    let id = (wid.y * nwg.x + wid.x) * 256u + lid;
+    if (id >= p.width * p.height) {
+        return;
+    }
+    let row = id / p.width;
+    let col = id % p.width;
+    let px = select({{T}}(0.0), ({{T}}(col) + {{T}}(0.5)) * view[2], p.opaque == 0u) + view[0];
+    let py = view[1] - select({{T}}(0.0), ({{T}}(row) + {{T}}(0.5)) * view[3], p.opaque == 0u);
+    var x = {{T}}(0.0);
+    var y = {{T}}(0.0);
+    var cx = px;
+    var cy = py;
+    if ({{JULIA}}) {
+        x = px;
+        y = py;
+        cx = view[4];
+        cy = view[5];
+    }
+    var n = 0u;
+    loop {
+        if (n >= p.max_iter) {
+            break;
+        }
+        let keep = p.opaque == 0u;
+        let xx = select({{T}}(0.0), x * x, keep);
+        let yy = select({{T}}(0.0), y * y, keep);
+        if (xx + yy > {{T}}(65536.0)) {
+            break;
+        }
+        y = select({{T}}(0.0), (x + x) * y, keep) + cy;
+        x = (xx - yy) + cx;
+        n = n + 1u;
+    }
+    counts[id] = n;
+    if (n == p.max_iter) {
+        values[id] = -1.0;
+    } else {
+        let r2 = f32(select({{T}}(0.0), x * x, p.opaque == 0u) + select({{T}}(0.0), y * y, p.opaque == 0u));
+        values[id] = max(f32(n) + 1.0 - log2(0.5 * log(r2)), 0.0);
+    }
+}
+
+// @kernel lyapunov
+fn use_b(i: u32) -> bool {
+    let k = i % p.seq_len;
+    if (k < 32u) {
+        return ((p.seq_lo >> k) & 1u) == 1u;
+    }
+    return ((p.seq_hi >> (k - 32u)) & 1u) == 1u;
+}
+
+@compute @workgroup_size(256)
+fn main(
+    @builtin(workgroup_id) wid: vec3<u32>,
+    @builtin(num_workgroups) nwg: vec3<u32>,
+    @builtin(local_invocation_index) lid: u32,
+) {
+    let id = (wid.y * nwg.x + wid.x) * 256u + lid;
+    if (id >= p.width * p.height) {
+        return;
+    }
+    let row = id / p.width;
+    let col = id % p.width;
+    let a = select(0.0, (f32(col) + 0.5) * p.da, p.opaque == 0u) + p.a0;
+    let b = p.b1 - select(0.0, (f32(row) + 0.5) * p.db, p.opaque == 0u);
+    var x = 0.5;
+    for (var i = 0u; i < p.warmup; i++) {
+        let r = select(a, b, use_b(i));
+        x = (r * x) * (1.0 - x);
+    }
+    var prod = 1.0;
+    var s = 0.0;
+    for (var i = 0u; i < p.max_iter; i++) {
+        let r = select(a, b, use_b(p.warmup + i));
+        let d = r * (1.0 - (x + x));
+        prod = prod * abs(d);
+        x = (r * x) * (1.0 - x);
+        if ((i + 1u) % 8u == 0u) {
+            s = s + log(max(prod, 1e-30));
+            prod = 1.0;
+        }
+    }
+    values[id] = (s + log(max(prod, 1e-30))) / f32(p.max_iter);
+    counts[id] = p.max_iter;
+}
