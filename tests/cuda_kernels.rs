@@ -153,7 +153,10 @@ fn every_other_kernel_the_launchers_name_exists() {
     let (matmul, random, fft) = (ptx("matmul"), ptx("random"), ptx("fft"));
     let fractal = ptx("fractal");
     for n in ["escape_f32", "escape_f64", "lyapunov_f32"] {
-        assert!(fractal.contains(&format!(".entry {n}(")), "kernel {n} missing");
+        assert!(
+            fractal.contains(&format!(".entry {n}(")),
+            "kernel {n} missing"
+        );
     }
     for d in ["c32", "c64"] {
         let n = format!("fft_shared_{d}");

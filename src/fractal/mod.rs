@@ -328,3 +328,43 @@ pub fn write_png(path: &std::path::Path, width: usize, height: usize, rgba: &[u8
     w.write_image_data(rgba).map_err(|e| io(&e))?;
     w.finish().map_err(|e| io(&e))
 }
+
+impl Rendered {
+    /// A report of one frame that took `secs` (wall time, device synchronised): frames/s,
+    /// pixels/s, executed iterations/s and GFLOP/s at [`Rendered::flops_per_iter`].
+    pub fn report(&self, device: &Device, secs: f64) -> Result<String> {
+        let pixels = self.values.len() as f64;
+        let iters = self.executed_iterations()?;
+        Ok(format!(
+            "device: {device}\nwall time: {:.3} ms per frame\nframes/s: {:.2}\npixels/s: {:.3e}\n\
+             iterations/s: {:.3e} (executed, summed over pixels: {iters:.4e} per frame)\n\
+             GFLOP/s: {:.2} ({} flops per iteration)",
+            secs * 1e3,
+            1.0 / secs,
+            pixels / secs,
+            iters / secs,
+            iters * self.flops_per_iter / secs / 1e9,
+            self.flops_per_iter,
+        ))
+    }
+}
+
+/// Renders `frames` times after one untimed warm-up (kernel compilation, caches) and returns
+/// the last image with the median wall time per frame; every frame waits for the device.
+pub fn timed(
+    device: &Device,
+    frames: usize,
+    mut render: impl FnMut() -> Result<Rendered>,
+) -> Result<(Rendered, f64)> {
+    let mut last = render()?;
+    device.synchronize()?;
+    let mut times = Vec::with_capacity(frames.max(1));
+    for _ in 0..frames.max(1) {
+        let t = std::time::Instant::now();
+        last = render()?;
+        device.synchronize()?;
+        times.push(t.elapsed().as_secs_f64());
+    }
+    times.sort_by(f64::total_cmp);
+    Ok((last, times[times.len() / 2]))
+}

@@ -1,0 +1,41 @@
+//! Command-line flags shared by the fractal examples: `--name value` pairs.
+#![allow(dead_code)] // each example uses a subset
+
+use streamcore::prelude::*;
+
+/// The flags given, as (name, value) pairs.
+pub struct Args(Vec<String>);
+
+impl Args {
+    pub fn from_env() -> Args {
+        Args(std::env::args().skip(1).collect())
+    }
+
+    /// The value after `--name`, if given.
+    pub fn get(&self, name: &str) -> Option<&str> {
+        let flag = format!("--{name}");
+        let i = self.0.iter().position(|a| *a == flag)?;
+        self.0.get(i + 1).map(String::as_str)
+    }
+
+    /// True when `--name` is present.
+    pub fn flag(&self, name: &str) -> bool {
+        self.0.iter().any(|a| *a == format!("--{name}"))
+    }
+
+    /// The value after `--name` parsed, or `default`.
+    pub fn num<T: std::str::FromStr>(&self, name: &str, default: T) -> Result<T> {
+        match self.get(name) {
+            None => Ok(default),
+            Some(v) => v.parse().map_err(|_| Error::InvalidArgument {
+                op: "example flags",
+                detail: format!("--{name} {v:?} is not a valid number"),
+            }),
+        }
+    }
+
+    /// The device named by `--device` (default `best`).
+    pub fn device(&self) -> Result<Device> {
+        Device::open(self.get("device").unwrap_or("best"))
+    }
+}
