@@ -37,7 +37,7 @@ pub mod ops;
 
 pub use array::{Array, NdarrayExt};
 pub use backend::MemoryStats;
-pub use backend::cpu::simd::Isa;
+pub use backend::cpu::simd::{Isa, fma_ceiling_gflops};
 pub use device::{Device, DeviceInfo, DeviceKind, WgpuOptions};
 pub use element::{DType, Element};
 pub use error::{Error, Result};

@@ -168,3 +168,64 @@ mod tests {
         }
     }
 }
+
+/// Independent FMA chains of 8 lanes in the ceiling kernel: enough to cover an FMA latency of
+/// 4 cycles on two ports.
+const CHAINS: usize = 12;
+
+struct FmaLoop<'a> {
+    rounds: usize,
+    out: &'a mut f32,
+}
+
+impl crate::backend::cpu::elementwise::Body for FmaLoop<'_> {
+    #[inline(always)]
+    fn body(self) {
+        let mut acc = [[1.0f32; 8]; CHAINS];
+        for c in 0..CHAINS {
+            for l in 0..8 {
+                acc[c][l] += (c * 8 + l) as f32 * 1e-3;
+            }
+        }
+        let (m, a) = (
+            std::hint::black_box(0.999_9f32),
+            std::hint::black_box(1e-4f32),
+        );
+        for _ in 0..self.rounds {
+            for chain in acc.iter_mut() {
+                for v in chain.iter_mut() {
+                    *v = v.mul_add(m, a);
+                }
+            }
+        }
+        *self.out = acc.iter().flatten().sum();
+    }
+}
+
+/// The CPU's f32 FMA ceiling in GFLOP/s (an FMA counts 2 flops): every thread of the current
+/// rayon pool runs independent 8-lane FMA chains, compiled like the kernels (AVX2+FMA where
+/// present). The machine's own limit for compute-bound kernels, measured in the same run as
+/// the kernels it judges (benches/fractal.rs).
+pub fn fma_ceiling_gflops() -> f64 {
+    use rayon::prelude::*;
+    let rounds = 2_000_000;
+    let threads = rayon::current_num_threads();
+    let run = || {
+        (0..threads)
+            .into_par_iter()
+            .map(|_| {
+                let mut out = 0f32;
+                crate::backend::cpu::elementwise::exec(FmaLoop {
+                    rounds,
+                    out: &mut out,
+                });
+                out
+            })
+            .sum::<f32>()
+    };
+    std::hint::black_box(run());
+    let t = std::time::Instant::now();
+    std::hint::black_box(run());
+    let flops = (threads * rounds * CHAINS * 8 * 2) as f64;
+    flops / t.elapsed().as_secs_f64() / 1e9
+}

@@ -1,0 +1,128 @@
+//! Fractals: Mandelbrot f32 (1024x768, 500 iterations; 256x192 on a software adapter) on
+//! every device present and a plain scalar single-threaded loop over the same image, and
+//! CorePy's Lyapunov setup (768x512, "AB", 100 + 500 iterations). Throughput is honest
+//! flops: executed iterations (summed over pixels, counted once before timing) times the
+//! documented flops per iteration, so criterion's "elem/s" reads as flop/s. The CPU's FMA
+//! ceiling is measured first, in the same process, and printed.
+//!
+//! cargo bench --bench fractal        (STREAMCORE_BENCH_DEVICES=cpu,wgpu-software to choose)
+
+use std::time::Duration;
+
+use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
+use streamcore::fractal::{self, EscapeParams, LyapunovParams, Region};
+use streamcore::prelude::*;
+
+fn devices() -> Vec<Device> {
+    std::env::var("STREAMCORE_BENCH_DEVICES")
+        .unwrap_or_else(|_| "cpu,wgpu-software,wgpu,cuda".into())
+        .split(',')
+        .filter_map(|s| Device::open(s.trim()).ok())
+        .collect()
+}
+
+fn view(dev: &Device) -> EscapeParams {
+    let (w, h) = if dev.info().software {
+        (256, 192)
+    } else {
+        (1024, 768)
+    };
+    EscapeParams {
+        width: w,
+        height: h,
+        region: Region::centered(-0.75, 0.0, 3.5, w, h),
+        max_iter: 500,
+    }
+}
+
+/// The plain loop a newcomer would write: one pixel at a time, one thread, f32.
+fn scalar(p: &EscapeParams) -> u64 {
+    let r = p.region;
+    let (dx, dy) = (
+        (r.x1 - r.x0) / p.width as f64,
+        (r.y1 - r.y0) / p.height as f64,
+    );
+    let mut total = 0u64;
+    for row in 0..p.height {
+        let cy = (r.y1 - (row as f64 + 0.5) * dy) as f32;
+        for col in 0..p.width {
+            let cx = (r.x0 + (col as f64 + 0.5) * dx) as f32;
+            let (mut x, mut y, mut n) = (0f32, 0f32, 0u32);
+            while n < p.max_iter && x * x + y * y <= 65536.0 {
+                let t = x * x - y * y + cx;
+                y = 2.0 * x * y + cy;
+                x = t;
+                n += 1;
+            }
+            total += n as u64;
+        }
+    }
+    total
+}
+
+fn benches(c: &mut Criterion) {
+    eprintln!(
+        "CPU FMA ceiling (same run): {:.1} GFLOP/s",
+        streamcore::fma_ceiling_gflops()
+    );
+    let cpu_view = view(&Device::cpu());
+    let iters = fractal::mandelbrot::<f32>(&Device::cpu(), &cpu_view)
+        .unwrap()
+        .executed_iterations()
+        .unwrap();
+    let flops = (iters * fractal::ESCAPE_FLOPS_PER_ITER) as u64;
+    let mut g = c.benchmark_group("mandelbrot/scalar-1thread");
+    g.throughput(Throughput::Elements(flops));
+    g.sample_size(10).measurement_time(Duration::from_secs(5));
+    g.bench_function(BenchmarkId::from_parameter("1024x768"), |b| {
+        b.iter(|| scalar(&cpu_view))
+    });
+    g.finish();
+    for dev in devices() {
+        let p = view(&dev);
+        let img = fractal::mandelbrot::<f32>(&dev, &p).unwrap();
+        let iters = img.executed_iterations().unwrap();
+        eprintln!(
+            "mandelbrot {}x{} on {dev}: {iters:.4e} executed iterations",
+            p.width, p.height
+        );
+        let mut g = c.benchmark_group(format!("mandelbrot/{}", dev.info().selector));
+        g.throughput(Throughput::Elements(
+            (iters * fractal::ESCAPE_FLOPS_PER_ITER) as u64,
+        ));
+        g.sample_size(10).measurement_time(Duration::from_secs(5));
+        g.bench_function(
+            BenchmarkId::from_parameter(format!("{}x{}", p.width, p.height)),
+            |b| {
+                b.iter(|| {
+                    let r = fractal::mandelbrot::<f32>(&dev, &p).unwrap();
+                    dev.synchronize().unwrap();
+                    r
+                })
+            },
+        );
+        g.finish();
+        if dev.info().software {
+            continue;
+        }
+        let l = LyapunovParams::corepy();
+        let img = fractal::lyapunov(&dev, &l).unwrap();
+        let iters = img.executed_iterations().unwrap();
+        let mut g = c.benchmark_group(format!("lyapunov/{}", dev.info().selector));
+        g.throughput(Throughput::Elements(
+            (iters * fractal::LYAPUNOV_FLOPS_PER_ITER) as u64,
+        ));
+        g.sample_size(10).measurement_time(Duration::from_secs(5));
+        g.bench_function(BenchmarkId::from_parameter("corepy-768x512"), |b| {
+            b.iter(|| {
+                let r = fractal::lyapunov(&dev, &l).unwrap();
+                dev.synchronize().unwrap();
+                r
+            })
+        });
+        g.finish();
+    }
+}
+
+criterion_group!(fractals, benches);
+criterion_main!(fractals);
