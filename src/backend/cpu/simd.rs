@@ -182,9 +182,9 @@ impl crate::backend::cpu::elementwise::Body for FmaLoop<'_> {
     #[inline(always)]
     fn body(self) {
         let mut acc = [[1.0f32; 8]; CHAINS];
-        for c in 0..CHAINS {
-            for l in 0..8 {
-                acc[c][l] += (c * 8 + l) as f32 * 1e-3;
+        for (c, chain) in acc.iter_mut().enumerate() {
+            for (l, v) in chain.iter_mut().enumerate() {
+                *v += (c * 8 + l) as f32 * 1e-3;
             }
         }
         let (m, a) = (
