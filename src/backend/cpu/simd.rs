@@ -138,37 +138,6 @@ unsafe fn stream_copy_avx2(dst: *mut u8, src: *const u8, n: usize) {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn copy_bytes_is_exact_at_every_alignment_and_length() {
-        let src: Vec<u8> = (0..(3 << 20) + 77)
-            .map(|i| (i * 7 + i / 251) as u8)
-            .collect();
-        for (off, len) in [
-            (0, 0),
-            (1, 31),
-            (3, 1 << 20),
-            (17, (2 << 20) + 5),
-            (0, 3 << 20),
-        ] {
-            let mut dst = vec![0u8; len + 64];
-            copy_bytes(
-                crate::backend::as_uninit(&mut dst[off..off + len]),
-                &src[..len],
-            );
-            assert_eq!(
-                &dst[off..off + len],
-                &src[..len],
-                "offset {off} length {len}"
-            );
-            assert!(dst[..off].iter().chain(&dst[off + len..]).all(|&b| b == 0));
-        }
-    }
-}
-
 /// Independent FMA chains of 8 lanes in the ceiling kernel: enough to cover an FMA latency of
 /// 4 cycles on two ports.
 const CHAINS: usize = 12;
@@ -228,4 +197,35 @@ pub fn fma_ceiling_gflops() -> f64 {
     std::hint::black_box(run());
     let flops = (threads * rounds * CHAINS * 8 * 2) as f64;
     flops / t.elapsed().as_secs_f64() / 1e9
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn copy_bytes_is_exact_at_every_alignment_and_length() {
+        let src: Vec<u8> = (0..(3 << 20) + 77)
+            .map(|i| (i * 7 + i / 251) as u8)
+            .collect();
+        for (off, len) in [
+            (0, 0),
+            (1, 31),
+            (3, 1 << 20),
+            (17, (2 << 20) + 5),
+            (0, 3 << 20),
+        ] {
+            let mut dst = vec![0u8; len + 64];
+            copy_bytes(
+                crate::backend::as_uninit(&mut dst[off..off + len]),
+                &src[..len],
+            );
+            assert_eq!(
+                &dst[off..off + len],
+                &src[..len],
+                "offset {off} length {len}"
+            );
+            assert!(dst[..off].iter().chain(&dst[off + len..]).all(|&b| b == 0));
+        }
+    }
 }
