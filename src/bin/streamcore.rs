@@ -1,7 +1,10 @@
 //! The `streamcore` command line: `streamcore info [--json]` lists every device found, with
-//! its capabilities, and why it cannot be used where that is the case.
+//! its capabilities, and why it cannot be used where that is the case; `streamcore fractal`
+//! renders a Mandelbrot, Julia or Lyapunov image on a device, reports its speed and writes
+//! a PNG.
 
-use clap::{Parser, Subcommand};
+use clap::{Parser, Subcommand, ValueEnum};
+use streamcore::fractal::{self, EscapeParams, LyapunovParams, Region, colormap::Colormap};
 use streamcore::{Device, DeviceInfo};
 
 #[derive(Parser)]
@@ -23,6 +26,59 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Render a fractal on a device, print frames/s, pixels/s, iterations/s and GFLOP/s,
+    /// and write it as a PNG.
+    Fractal {
+        /// Which fractal.
+        #[arg(value_enum, default_value_t = Kind::Mandelbrot)]
+        kind: Kind,
+        /// best, cpu, wgpu[:N], wgpu-software or cuda[:N].
+        #[arg(long, default_value = "best")]
+        device: String,
+        /// Pixels per row (default: 1024; 768 for lyapunov).
+        #[arg(long)]
+        width: Option<usize>,
+        /// Rows (default: 768; 512 for lyapunov).
+        #[arg(long)]
+        height: Option<usize>,
+        /// Maximum iterations (escape time) or measured iterations (Lyapunov; default 500).
+        #[arg(long, default_value_t = 500)]
+        iters: u32,
+        /// Centre of the view (escape time).
+        #[arg(long, default_value_t = -0.75, allow_hyphen_values = true)]
+        x: f64,
+        /// Centre of the view (escape time).
+        #[arg(long, default_value_t = 0.0, allow_hyphen_values = true)]
+        y: f64,
+        /// Width of the view in the plane (escape time).
+        #[arg(long, default_value_t = 3.5)]
+        span: f64,
+        /// Julia constant c, real part.
+        #[arg(long, default_value_t = -0.8, allow_hyphen_values = true)]
+        cx: f64,
+        /// Julia constant c, imaginary part.
+        #[arg(long, default_value_t = 0.156, allow_hyphen_values = true)]
+        cy: f64,
+        /// Compute in f64 (escape time).
+        #[arg(long)]
+        f64: bool,
+        /// Lyapunov A/B sequence.
+        #[arg(long, default_value = "AB")]
+        seq: String,
+        /// Timed frames (the median is reported).
+        #[arg(long, default_value_t = 3)]
+        frames: usize,
+        /// Output PNG.
+        #[arg(long, default_value = "fractal.png")]
+        out: std::path::PathBuf,
+    },
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum Kind {
+    Mandelbrot,
+    Julia,
+    Lyapunov,
 }
 
 fn bytes(b: u64) -> String {
@@ -121,9 +177,103 @@ fn table(devices: &[DeviceInfo]) -> String {
     out.join("\n")
 }
 
+#[allow(clippy::too_many_arguments)]
+fn render_fractal(
+    kind: Kind,
+    dev: &Device,
+    (width, height): (Option<usize>, Option<usize>),
+    iters: u32,
+    (x, y, span): (f64, f64, f64),
+    c: (f64, f64),
+    f64_: bool,
+    seq: String,
+    frames: usize,
+    out: &std::path::Path,
+) -> streamcore::Result<()> {
+    let (rendered, secs, w, h, map, hi) = match kind {
+        Kind::Lyapunov => {
+            let base = LyapunovParams::corepy();
+            let p = LyapunovParams {
+                width: width.unwrap_or(base.width),
+                height: height.unwrap_or(base.height),
+                sequence: seq,
+                iters,
+                ..base
+            };
+            let (r, secs) = fractal::timed(dev, frames, || fractal::lyapunov(dev, &p))?;
+            // Stable regions by their exponent; chaos black.
+            let r = fractal::Rendered {
+                values: r.values.neg()?,
+                ..r
+            };
+            (r, secs, p.width, p.height, Colormap::Magma, 2.0)
+        }
+        _ => {
+            let (w, h) = (width.unwrap_or(1024), height.unwrap_or(768));
+            let p = EscapeParams {
+                width: w,
+                height: h,
+                region: Region::centered(x, y, span, w, h),
+                max_iter: iters,
+            };
+            let julia = matches!(kind, Kind::Julia);
+            let go = || -> streamcore::Result<fractal::Rendered> {
+                match (julia, f64_) {
+                    (false, false) => fractal::mandelbrot::<f32>(dev, &p),
+                    (false, true) => fractal::mandelbrot::<f64>(dev, &p),
+                    (true, false) => fractal::julia::<f32>(dev, &p, c),
+                    (true, true) => fractal::julia::<f64>(dev, &p, c),
+                }
+            };
+            let (r, secs) = fractal::timed(dev, frames, go)?;
+            (r, secs, w, h, Colormap::OkHue, 64.0)
+        }
+    };
+    println!("{}", rendered.report(dev, secs)?);
+    let rgba = map.apply(&rendered.values, 0.0, hi, [0, 0, 0, 255])?;
+    fractal::write_png(out, w, h, &rgba)?;
+    println!("written to {}", out.display());
+    Ok(())
+}
+
 fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
     match cli.command {
+        Command::Fractal {
+            kind,
+            device,
+            width,
+            height,
+            iters,
+            x,
+            y,
+            span,
+            cx,
+            cy,
+            f64,
+            seq,
+            frames,
+            out,
+        } => {
+            let run = Device::open(&device).and_then(|dev| {
+                render_fractal(
+                    kind,
+                    &dev,
+                    (width, height),
+                    iters,
+                    (x, y, span),
+                    (cx, cy),
+                    f64,
+                    seq,
+                    frames,
+                    &out,
+                )
+            });
+            if let Err(e) = run {
+                eprintln!("streamcore fractal: {e}");
+                return std::process::ExitCode::FAILURE;
+            }
+        }
         Command::Info { json } => {
             let devices = Device::list();
             if json {
