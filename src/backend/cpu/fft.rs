@@ -9,6 +9,7 @@ use num_complex::Complex;
 use rayon::prelude::*;
 use rustfft::{Fft, FftDirection, FftNum, FftPlanner};
 
+use super::Disjoint;
 use crate::backend::lock;
 use crate::element::DType;
 use crate::fft::plan::Scale;
@@ -157,7 +158,7 @@ fn typed<T: Scratch>(
         .zip(src.par_chunks(n * inner))
         .flat_map(|(d, s)| {
             // Each block writes only its own columns of this outer slab.
-            let d = SharedSlab(d.as_mut_ptr());
+            let d = Disjoint::new(d);
             (0..blocks).into_par_iter().map(move |b| (d, s, b))
         })
         .for_each_init(
@@ -186,7 +187,7 @@ fn typed<T: Scratch>(
                         for c in b0..b1 {
                             // SAFETY: column c0 + c of row k lies in this slab, and only this
                             // block writes columns c0..c0 + w of it.
-                            unsafe { *d.0.add(k * inner + c0 + c) = rows[c * n + k] };
+                            unsafe { *d.at(k * inner + c0 + c) = rows[c * n + k] };
                         }
                     }
                 }
@@ -200,11 +201,3 @@ fn tiles(n: usize, w: usize) -> impl Iterator<Item = (usize, usize)> {
         .step_by(TILE)
         .flat_map(move |k| (0..w).step_by(TILE).map(move |c| (k, c)))
 }
-
-/// The start of one outer slab of the output, shared by the column blocks that write
-/// disjoint columns of it.
-#[derive(Clone, Copy)]
-struct SharedSlab<T>(*mut T);
-// SAFETY: blocks write disjoint elements (see the use above).
-unsafe impl<T> Send for SharedSlab<T> {}
-unsafe impl<T> Sync for SharedSlab<T> {}

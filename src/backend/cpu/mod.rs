@@ -46,6 +46,32 @@ use crate::device::{DeviceInfo, DeviceKind};
 use crate::element::DType;
 use crate::error::{Error, Result};
 
+/// A destination pointer shared by parallel tasks that each write a disjoint set of its
+/// elements (strided copies, column scans, column FFTs).
+#[derive(Clone, Copy)]
+pub(crate) struct Disjoint<T>(*mut T);
+// SAFETY: only handed to tasks whose writes never overlap (each user says why).
+unsafe impl<T> Send for Disjoint<T> {}
+unsafe impl<T> Sync for Disjoint<T> {}
+
+impl<T> Disjoint<T> {
+    pub(crate) fn new(dst: &mut [T]) -> Disjoint<T> {
+        Disjoint(dst.as_mut_ptr())
+    }
+
+    /// Element `i` (a method, so closures capture the whole Sync wrapper, not the field).
+    pub(crate) fn at(&self, i: usize) -> *mut T {
+        // SAFETY: callers pass indices inside the destination slice.
+        unsafe { self.0.add(i) }
+    }
+
+    /// # Safety
+    /// `at..at + len` lies in the destination and no other task touches it meanwhile.
+    pub(crate) unsafe fn slice<'a>(&self, at: usize, len: usize) -> &'a mut [T] {
+        unsafe { std::slice::from_raw_parts_mut(self.0.add(at), len) }
+    }
+}
+
 /// Host buffers are aligned for any SIMD width and to a cache line.
 const ALIGN: usize = 64;
 /// Bytes per parallel copy task: one 2 MiB huge page.

@@ -4,6 +4,7 @@
 
 use rayon::prelude::*;
 
+use super::Disjoint;
 use super::reduce::Red;
 use crate::element::DType;
 use crate::ops::scan::ScanOp;
@@ -69,7 +70,7 @@ fn typed<T: Red>(op: ScanOp, x: &[T], [outer, k, inner]: [usize; 3], out: &mut [
     }
     // Columns: for each outer index, blocks of the inner axis walked down k.
     let blocks = inner.div_ceil(BLOCK);
-    let dst_ptr = Shared(out.as_mut_ptr());
+    let dst_ptr = Disjoint::new(out);
     (0..outer * blocks)
         .into_par_iter()
         .with_min_len((PAR_MIN / (k * BLOCK)).max(1))
@@ -80,7 +81,7 @@ fn typed<T: Red>(op: ScanOp, x: &[T], [outer, k, inner]: [usize; 3], out: &mut [
             let mut acc = vec![ident::<T>(op); m];
             for kk in 0..k {
                 let at = o * k * inner + kk * inner + i0;
-                // SAFETY: the tasks write disjoint column blocks of `out`; see `Shared`.
+                // SAFETY: the tasks write disjoint column blocks of `out`.
                 let dst = unsafe { dst_ptr.slice(at, m) };
                 for ((a, &v), d) in acc.iter_mut().zip(&x[at..at + m]).zip(dst) {
                     *a = comb::<T>(op, *a, v.lift());
@@ -113,19 +114,4 @@ fn long_row<T: Red>(op: ScanOp, x: &[T], y: &mut [T]) {
         .for_each(|((xc, yc), c)| {
             row(op, xc, yc, c);
         });
-}
-
-/// A pointer shared by tasks that write disjoint ranges.
-#[derive(Clone, Copy)]
-struct Shared<T>(*mut T);
-// SAFETY: only used to hand disjoint ranges of one slice to rayon tasks.
-unsafe impl<T> Send for Shared<T> {}
-unsafe impl<T> Sync for Shared<T> {}
-
-impl<T> Shared<T> {
-    /// # Safety
-    /// `at..at + len` is in bounds and no other task touches it meanwhile.
-    unsafe fn slice<'a>(self, at: usize, len: usize) -> &'a mut [T] {
-        unsafe { std::slice::from_raw_parts_mut(self.0.add(at), len) }
-    }
 }

@@ -3,6 +3,7 @@
 
 use rayon::prelude::*;
 
+use super::Disjoint;
 use crate::backend::StridedCopy;
 
 /// Elements per parallel task.
@@ -24,21 +25,6 @@ pub(crate) fn copy(size: usize, src: &[u8], dst: &mut [u8], c: &StridedCopy) {
     }
 }
 
-/// Destination pointer shared by the tasks; each writes a disjoint set of elements.
-#[derive(Clone, Copy)]
-struct Dst<T>(*mut T);
-// SAFETY: the tasks write disjoint elements (distinct index tuples map to distinct offsets).
-unsafe impl<T> Send for Dst<T> {}
-unsafe impl<T> Sync for Dst<T> {}
-
-impl<T> Dst<T> {
-    /// The pointer (a method, so closures capture the whole Sync wrapper, not the field).
-    fn at(&self, i: usize) -> *mut T {
-        // SAFETY: callers pass indices inside the destination slice.
-        unsafe { self.0.add(i) }
-    }
-}
-
 fn typed<T: Copy + Send + Sync + bytemuck::Pod>(src: &[T], dst: &mut [T], c: &StridedCopy) {
     let n = c.len();
     let last = c.shape.last().copied().unwrap_or(1);
@@ -47,7 +33,8 @@ fn typed<T: Copy + Send + Sync + bytemuck::Pod>(src: &[T], dst: &mut [T], c: &St
         c.dst_strides.last().copied().unwrap_or(0),
     );
     let dlen = dst.len();
-    let out = Dst(dst.as_mut_ptr());
+    // The tasks write disjoint elements (distinct index tuples map to distinct offsets).
+    let out = Disjoint::new(dst);
     let work = |start: usize| {
         let end = (start + CHUNK).min(n);
         let mut g = start;
@@ -62,7 +49,7 @@ fn typed<T: Copy + Send + Sync + bytemuck::Pod>(src: &[T], dst: &mut [T], c: &St
             );
             if ss == 1 && ds == 1 {
                 // SAFETY: d0..d0 + m is in bounds (checked) and written by this task only.
-                let row = unsafe { std::slice::from_raw_parts_mut(out.at(d0), m) };
+                let row = unsafe { out.slice(d0, m) };
                 row.copy_from_slice(&src[s0..s0 + m]);
             } else {
                 for j in 0..m as isize {
