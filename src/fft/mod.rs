@@ -185,7 +185,8 @@ fn c2c<C: Element>(x: &Array<C>, ax: usize, inverse: bool, scale: Scale) -> Resu
     let dev = x.device().clone();
     let backend = dev.backend();
     backend.check_dtype(C::DTYPE)?;
-    if x.is_empty() {
+    if x.is_empty() || n == 1 {
+        // A one-point transform is the point itself, and every scale of it is 1.
         return Ok(x.clone());
     }
     let plan = StockhamPlan::get(n);
@@ -207,11 +208,7 @@ fn c2c<C: Element>(x: &Array<C>, ax: usize, inverse: bool, scale: Scale) -> Resu
     // Bluestein: X = w . ((x . w) (*) conj(w)), the convolution by FFTs of a smooth length.
     let m = plan::bluestein_len(n);
     let nd = x.ndim();
-    let s = match scale {
-        Scale::One => 1.0,
-        Scale::InvN => 1.0 / n as f64,
-        Scale::InvSqrtN => 1.0 / (n as f64).sqrt(),
-    };
+    let s = scale.factor(n);
     let w: Vec<(f64, f64)> = plan::chirp(n)
         .into_iter()
         .map(|(re, im)| if inverse { (re, -im) } else { (re, im) })

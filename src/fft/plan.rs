@@ -27,6 +27,7 @@ pub(crate) struct Pass {
 /// - at `scales`, the output scales `[1, 1/n, 1/sqrt(n)]` (only the last pass applies one).
 #[derive(Debug)]
 pub(crate) struct StockhamPlan {
+    #[cfg_attr(not(any(feature = "wgpu", feature = "cuda")), allow(dead_code))]
     pub(crate) n: usize,
     pub(crate) passes: Vec<Pass>,
     pub(crate) table: Vec<(f64, f64)>,
@@ -42,6 +43,17 @@ pub(crate) enum Scale {
     One = 0,
     InvN = 1,
     InvSqrtN = 2,
+}
+
+impl Scale {
+    /// The factor for a transform of length `n`.
+    pub(crate) fn factor(self, n: usize) -> f64 {
+        match self {
+            Scale::One => 1.0,
+            Scale::InvN => 1.0 / n as f64,
+            Scale::InvSqrtN => 1.0 / (n as f64).sqrt(),
+        }
+    }
 }
 
 /// `exp(-2 pi i num / den)`, with the angle reduced exactly in integers first.
@@ -88,11 +100,8 @@ impl StockhamPlan {
             }
         }
         let scales = table.len();
-        table.extend([
-            (1.0, 0.0),
-            (1.0 / n as f64, 0.0),
-            (1.0 / (n as f64).sqrt(), 0.0),
-        ]);
+        // In the order of Scale's discriminants, which index them.
+        table.extend([Scale::One, Scale::InvN, Scale::InvSqrtN].map(|sc| (sc.factor(n), 0.0)));
         StockhamPlan {
             n,
             passes,
@@ -129,7 +138,7 @@ impl StockhamPlan {
 
     /// True when GPU kernels can run this length directly.
     pub(crate) fn direct(&self) -> bool {
-        self.n == 1 || !self.passes.is_empty()
+        !self.passes.is_empty()
     }
 }
 

@@ -95,11 +95,7 @@ pub(crate) fn run(
     scale: Scale,
 ) {
     let n = dims[1];
-    let s = match scale {
-        Scale::One => 1.0,
-        Scale::InvN => 1.0 / n as f64,
-        Scale::InvSqrtN => 1.0 / (n as f64).sqrt(),
-    };
+    let s = scale.factor(n);
     match d {
         DType::C32 => typed(
             plan(&plans.f32, n, inverse),

@@ -908,17 +908,6 @@ impl Backend for CudaBackend {
     ) -> Result<()> {
         let [outer, n, inner] = dims.map(|x| x as u64);
         let len = outer * n * inner;
-        if n == 1 {
-            // Every scale of a length-1 transform is 1.
-            let copy = StridedCopy {
-                shape: vec![len as usize],
-                src_offset: 0,
-                src_strides: vec![1],
-                dst_offset: 0,
-                dst_strides: vec![1],
-            };
-            return self.copy_strided(dtype, src, dst, &copy);
-        }
         let table = {
             let key = (plan.n, dtype);
             let cached = super::lock(&self.fft_tables).get(&key).cloned();

@@ -7,7 +7,7 @@ use std::fmt::Write;
 
 use super::WgpuBackend;
 use super::kernel::{section, specialise};
-use crate::backend::{Backend, Buffer, StridedCopy};
+use crate::backend::{Backend, Buffer};
 use crate::element::DType;
 use crate::error::{Error, Result};
 use crate::fft::plan::{Scale, StockhamPlan, root};
@@ -143,17 +143,6 @@ pub(crate) fn run(
             limit: u32::MAX as u64,
             device: be.label.clone(),
         });
-    }
-    if n == 1 {
-        // Every scale of a length-1 transform is 1.
-        let copy = StridedCopy {
-            shape: vec![len as usize],
-            src_offset: 0,
-            src_strides: vec![1],
-            dst_offset: 0,
-            dst_strides: vec![1],
-        };
-        return be.copy_strided(d, src, dst, &copy);
     }
     debug_assert!(plan.direct() && plan.n == n);
     let c = if d == DType::C64 {
