@@ -294,6 +294,15 @@ pub(crate) trait Backend: Send + Sync {
     }
     /// Renders a fractal into `values` (f32 per pixel) and `counts` (u32 iterations).
     fn fractal(&self, job: &FractalJob, values: &mut Buffer, counts: &mut Buffer) -> Result<()>;
+    /// A new buffer holding a copy of `bytes` (tables and parameters from the host).
+    #[cfg_attr(not(any(feature = "wgpu", feature = "cuda")), allow(dead_code))]
+    fn upload_new(&self, bytes: &[u8]) -> Result<Buffer> {
+        let mut buf = self.alloc(bytes.len())?;
+        self.upload(&mut buf, bytes.len(), &|offset, chunk| {
+            write_bytes(chunk, &bytes[offset..offset + chunk.len()])
+        })?;
+        Ok(buf)
+    }
     /// Waits until every queued operation has finished.
     fn synchronize(&self) -> Result<()>;
     /// The buffer pool's accounting.
@@ -305,6 +314,33 @@ pub(crate) trait Backend: Send + Sync {
     }
     /// Frees every buffer the pool keeps for reuse.
     fn empty_cache(&self);
+}
+
+/// A GPU backend's copies of FFT plan tables (twiddles, roots, scales), by length and dtype,
+/// uploaded on first use and kept.
+#[cfg_attr(not(any(feature = "wgpu", feature = "cuda")), allow(dead_code))]
+#[derive(Default)]
+pub(crate) struct FftTables(
+    std::sync::Mutex<std::collections::HashMap<(usize, DType), std::sync::Arc<Buffer>>>,
+);
+
+#[cfg_attr(not(any(feature = "wgpu", feature = "cuda")), allow(dead_code))]
+impl FftTables {
+    /// The table of `plan` as complex `d` on `backend`.
+    pub(crate) fn get(
+        &self,
+        backend: &dyn Backend,
+        d: DType,
+        plan: &StockhamPlan,
+    ) -> Result<std::sync::Arc<Buffer>> {
+        let key = (plan.n, d);
+        if let Some(t) = lock(&self.0).get(&key) {
+            return Ok(t.clone());
+        }
+        let buf = std::sync::Arc::new(backend.upload_new(&plan.table_bytes(d))?);
+        lock(&self.0).insert(key, buf.clone());
+        Ok(buf)
+    }
 }
 
 /// A device allocation; dropping it returns it to its device's pool.

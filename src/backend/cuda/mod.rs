@@ -139,7 +139,7 @@ pub(crate) fn open(ordinal: usize) -> Result<CudaBackend> {
         staging_down: Mutex::new(None),
         modules: Mutex::new(HashMap::new()),
         waits: Default::default(),
-        fft_tables: Mutex::new(HashMap::new()),
+        fft_tables: Default::default(),
         label,
         info,
         stream,
@@ -226,8 +226,8 @@ pub(crate) struct CudaBackend {
     staging_down: Mutex<Option<PinnedHostSlice<u8>>>,
     modules: Mutex<HashMap<&'static str, Arc<CudaModule>>>,
     waits: std::sync::atomic::AtomicU64,
-    /// FFT plan tables (twiddles, roots, scales) on this GPU, by length and dtype.
-    fft_tables: Mutex<HashMap<(usize, DType), Arc<Buffer>>>,
+    /// FFT plan tables on this GPU.
+    fft_tables: super::FftTables,
 }
 
 impl CudaBackend {
@@ -908,23 +908,7 @@ impl Backend for CudaBackend {
     ) -> Result<()> {
         let [outer, n, inner] = dims.map(|x| x as u64);
         let len = outer * n * inner;
-        let table = {
-            let key = (plan.n, dtype);
-            let cached = super::lock(&self.fft_tables).get(&key).cloned();
-            match cached {
-                Some(t) => t,
-                None => {
-                    let bytes = plan.table_bytes(dtype);
-                    let mut buf = self.alloc(bytes.len())?;
-                    self.upload(&mut buf, bytes.len(), &|offset, chunk| {
-                        super::write_bytes(chunk, &bytes[offset..offset + chunk.len()])
-                    })?;
-                    let buf = Arc::new(buf);
-                    super::lock(&self.fft_tables).insert(key, buf.clone());
-                    buf
-                }
-            }
-        };
+        let table = self.fft_tables.get(self, dtype, plan)?;
         let module = self.module("fft")?;
         let passes = plan.passes.len();
         let bytes = plan.n * dtype.size();

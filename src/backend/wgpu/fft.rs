@@ -150,7 +150,7 @@ pub(crate) fn run(
     } else {
         "vec2<f32>"
     };
-    let table = be.fft_table(d, plan)?;
+    let table = be.fft_tables.get(be, d, plan)?;
     let table = be.raw(&table)?;
     let table_bytes = (plan.table.len() * d.size()) as u64;
     let bytes = len * d.size() as u64;

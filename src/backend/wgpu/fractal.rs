@@ -44,10 +44,7 @@ pub(crate) fn run(
             } else {
                 bytemuck::cast_slice(&v.map(|x| x as f32)).to_vec()
             };
-            let mut vbuf = be.alloc(view.len())?;
-            be.upload(&mut vbuf, view.len(), &|offset, chunk| {
-                crate::backend::write_bytes(chunk, &view[offset..offset + chunk.len()])
-            })?;
+            let vbuf = be.upload_new(&view)?;
             let mut params = [0u32; 12];
             params[..3].copy_from_slice(&[*width as u32, *height as u32, *max_iter]);
             let n = width * height;

@@ -252,8 +252,8 @@ pub(crate) struct WgpuBackend {
     waits: std::sync::atomic::AtomicU64,
     memory: memory::Memory,
     kernels: kernel::KernelCache,
-    /// FFT plan tables (twiddles, scales) on this device, by length and dtype.
-    fft_tables: Mutex<std::collections::HashMap<(usize, DType), Arc<Buffer>>>,
+    /// FFT plan tables on this device.
+    fft_tables: super::FftTables,
 }
 
 impl WgpuBackend {
@@ -279,7 +279,7 @@ impl WgpuBackend {
             label: format!("{} ({})", info.selector, info.name),
             memory: memory::Memory::new(&limits),
             kernels: kernel::KernelCache::default(),
-            fft_tables: Mutex::new(Default::default()),
+            fft_tables: Default::default(),
             info,
             device,
             queue,
@@ -291,26 +291,6 @@ impl WgpuBackend {
     }
 
     /// The wgpu buffer inside a scratch buffer from `Backend::alloc`.
-    /// The FFT table of `plan` for complex dtype `d` on this device, uploaded on first use.
-    pub(crate) fn fft_table(
-        &self,
-        d: DType,
-        plan: &crate::fft::plan::StockhamPlan,
-    ) -> Result<Arc<Buffer>> {
-        let key = (plan.n, d);
-        if let Some(t) = lock(&self.fft_tables).get(&key) {
-            return Ok(t.clone());
-        }
-        let bytes = plan.table_bytes(d);
-        let mut buf = self.alloc(bytes.len())?;
-        self.upload(&mut buf, bytes.len(), &|offset, chunk| {
-            super::write_bytes(chunk, &bytes[offset..offset + chunk.len()])
-        })?;
-        let buf = Arc::new(buf);
-        lock(&self.fft_tables).insert(key, buf.clone());
-        Ok(buf)
-    }
-
     pub(crate) fn raw<'a>(&self, b: &'a Buffer) -> Result<&'a wgpu::Buffer> {
         Ok(&self.buffer(b)?.raw)
     }
