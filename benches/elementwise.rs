@@ -6,9 +6,12 @@
 //!
 //! cargo bench --bench elementwise        (STREAMCORE_BENCH_DEVICES=cpu,wgpu-software to choose)
 
+mod common;
+
 use std::hint::black_box;
 use std::time::Duration;
 
+use common::devices;
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 use ndarray::{Array1, Zip};
 use streamcore::prelude::*;
@@ -17,14 +20,6 @@ use streamcore::{BinaryOp, UnaryOp};
 const N: usize = 1 << 24;
 /// Bytes a binary op moves: two reads and one write.
 const BINARY_BYTES: u64 = 3 * 4 * N as u64;
-
-fn devices() -> Vec<Device> {
-    std::env::var("STREAMCORE_BENCH_DEVICES")
-        .unwrap_or_else(|_| "cpu,wgpu-software,wgpu,cuda".into())
-        .split(',')
-        .filter_map(|s| Device::open(s.trim()).ok())
-        .collect()
-}
 
 fn inputs() -> (Array1<f32>, Array1<f32>) {
     // Never zeros: values that keep every op finite and non-trivial.

@@ -8,22 +8,17 @@
 //!
 //! cargo bench --bench fft        (STREAMCORE_BENCH_DEVICES=cpu,wgpu-software to choose)
 
+mod common;
+
 use std::time::Duration;
 
+use common::devices;
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 use rustfft::FftPlanner;
 use streamcore::fft;
 use streamcore::prelude::*;
 
 type C = Complex32;
-
-fn devices() -> Vec<Device> {
-    std::env::var("STREAMCORE_BENCH_DEVICES")
-        .unwrap_or_else(|_| "cpu,wgpu-software,wgpu,cuda".into())
-        .split(',')
-        .filter_map(|s| Device::open(s.trim()).ok())
-        .collect()
-}
 
 /// Elements per batched case: 2^22 (32 MiB) on the CPU and GPUs, 2^18 on a software adapter.
 fn total_for(dev: &Device) -> usize {

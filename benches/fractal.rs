@@ -7,19 +7,14 @@
 //!
 //! cargo bench --bench fractal        (STREAMCORE_BENCH_DEVICES=cpu,wgpu-software to choose)
 
+mod common;
+
 use std::time::Duration;
 
+use common::devices;
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 use streamcore::fractal::{self, EscapeParams, LyapunovParams, Region};
 use streamcore::prelude::*;
-
-fn devices() -> Vec<Device> {
-    std::env::var("STREAMCORE_BENCH_DEVICES")
-        .unwrap_or_else(|_| "cpu,wgpu-software,wgpu,cuda".into())
-        .split(',')
-        .filter_map(|s| Device::open(s.trim()).ok())
-        .collect()
-}
 
 fn view(dev: &Device) -> EscapeParams {
     let (w, h) = if dev.info().software {

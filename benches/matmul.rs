@@ -7,18 +7,13 @@
 //!
 //! cargo bench --bench matmul        (STREAMCORE_BENCH_DEVICES=cpu,wgpu-software to choose)
 
+mod common;
+
 use std::time::Duration;
 
+use common::devices;
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 use streamcore::prelude::*;
-
-fn devices() -> Vec<Device> {
-    std::env::var("STREAMCORE_BENCH_DEVICES")
-        .unwrap_or_else(|_| "cpu,wgpu-software,wgpu,cuda".into())
-        .split(',')
-        .filter_map(|s| Device::open(s.trim()).ok())
-        .collect()
-}
 
 fn size_for(dev: &Device) -> usize {
     match dev.kind() {

@@ -5,9 +5,12 @@
 //!
 //! cargo bench --bench reduce        (STREAMCORE_BENCH_DEVICES=cpu,wgpu-software to choose)
 
+mod common;
+
 use std::hint::black_box;
 use std::time::Duration;
 
+use common::devices;
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 use ndarray::Array1;
 use ndarray::parallel::prelude::*;
@@ -16,14 +19,6 @@ use streamcore::prelude::*;
 
 const N: usize = 1 << 24;
 const BYTES: u64 = 4 * N as u64;
-
-fn devices() -> Vec<Device> {
-    std::env::var("STREAMCORE_BENCH_DEVICES")
-        .unwrap_or_else(|_| "cpu,wgpu-software,wgpu,cuda".into())
-        .split(',')
-        .filter_map(|s| Device::open(s.trim()).ok())
-        .collect()
-}
 
 fn input() -> Array1<f32> {
     Array1::from_shape_fn(N, |i| 0.5 + (i % 1000) as f32 * 1e-3)

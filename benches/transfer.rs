@@ -5,28 +5,17 @@
 //!
 //! cargo bench --bench transfer            (STREAMCORE_BENCH_DEVICES=cpu,wgpu-software to choose)
 
+mod common;
+
 use std::hint::black_box;
 use std::time::Duration;
 
+use common::devices;
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 use streamcore::prelude::*;
 
 const BIG: usize = 16 << 20; // f32 elements: 64 MiB
 const SMALL: usize = 1024;
-
-fn devices() -> Vec<Device> {
-    let list = std::env::var("STREAMCORE_BENCH_DEVICES")
-        .unwrap_or_else(|_| "cpu,wgpu-software,wgpu,cuda".into());
-    list.split(',')
-        .filter_map(|s| match Device::open(s.trim()) {
-            Ok(d) => Some(d),
-            Err(e) => {
-                eprintln!("skipping {s}: {e}");
-                None
-            }
-        })
-        .collect()
-}
 
 fn short(dev: &Device) -> String {
     dev.info().selector.clone()
