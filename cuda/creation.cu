@@ -2,8 +2,6 @@
 // The CUDA twin of shaders/creation.wgsl. Header-free on purpose (no cuda_fp16.h), so NVRTC
 // compiles it with nothing but its own built-ins; f16 conversion is one PTX instruction.
 
-typedef unsigned long long u64;
-
 // Word i gets pattern[i % period]: elements of 2, 4, 8 and 16 bytes all tile 16 bytes.
 extern "C" __global__ void fill_words(unsigned int* words, u64 count, unsigned int period,
                                       unsigned int p0, unsigned int p1, unsigned int p2,

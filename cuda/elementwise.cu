@@ -1,10 +1,7 @@
 // elementwise: out[i] = op(a, b) or op(a) with NumPy broadcasting. The CUDA twin of
 // shaders/elementwise.wgsl, with the same semantics as the CPU backend: integers wrap, integer
 // division truncates and gives 0 for a zero divisor, float min/max propagate NaN, f16 is
-// computed in f32. Header-free: f16 conversions are PTX instructions, complex numbers are
-// float2/double2. One kernel per op and dtype, named OP_DTYPE (add_f32, neg_i32, ...).
-
-typedef unsigned long long u64;
+// computed in f32 (the f16 conversions and complex types come from cuda/common.cuh). One kernel per op and dtype, named OP_DTYPE (add_f32, neg_i32, ...).
 
 // Output element g (row-major over shape) reads input k at sum(index_d(g) * stride_k[d]);
 // bit k of `contiguous` says input k has the output's shape and is read at g itself, and bit
@@ -32,17 +29,8 @@ __device__ __forceinline__ u64 offset(u64 g, const Layout& l, const u64* stride)
 }
 
 // ---- element types: storage S, computed as C
-struct h16 { unsigned short bits; };
-__device__ __forceinline__ float to_calc(h16 x) {
-    float r;
-    asm("cvt.f32.f16 %0, %1;" : "=f"(r) : "h"(x.bits));
-    return r;
-}
-__device__ __forceinline__ h16 from_calc(float x, h16) {
-    h16 r;
-    asm("cvt.rn.f16.f32 %0, %1;" : "=h"(r.bits) : "f"(x));
-    return r;
-}
+__device__ __forceinline__ float to_calc(h16 x) { return lift(x); }
+__device__ __forceinline__ h16 from_calc(float x, h16) { return to_h16(x); }
 template <typename T> __device__ __forceinline__ T to_calc(T x) { return x; }
 template <typename T> __device__ __forceinline__ T from_calc(T x, T) { return x; }
 // The computation type of a storage type.

@@ -7,15 +7,6 @@
 // fft_shared_c32 | fft_shared_c64: a whole row (n <= 4096) per block in dynamic shared
 // memory, every pass of the plan (given by value in FftPasses) between barriers.
 
-typedef unsigned long long u64;
-
-__device__ __forceinline__ float2 cmul(float2 a, float2 b) {
-    return make_float2(a.x * b.x - a.y * b.y, a.x * b.y + a.y * b.x);
-}
-__device__ __forceinline__ double2 cmul(double2 a, double2 b) {
-    return make_double2(a.x * b.x - a.y * b.y, a.x * b.y + a.y * b.x);
-}
-template <typename C> __device__ __forceinline__ C cadd(C a, C b) { C r; r.x = a.x + b.x; r.y = a.y + b.y; return r; }
 template <typename C> __device__ __forceinline__ C conj_if(C a, bool c) { if (c) a.y = -a.y; return a; }
 
 template <typename C, int R>

@@ -3,8 +3,6 @@
 // product and sum so that the compiler cannot fuse them either. Names: escape_f32,
 // escape_f64, lyapunov_f32.
 
-typedef unsigned long long u64;
-
 __device__ __forceinline__ float mul_rn(float a, float b) { return __fmul_rn(a, b); }
 __device__ __forceinline__ double mul_rn(double a, double b) { return __dmul_rn(a, b); }
 __device__ __forceinline__ float add_rn(float a, float b) { return __fadd_rn(a, b); }

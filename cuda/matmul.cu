@@ -4,25 +4,6 @@
 // k advances TK at a time through shared tiles (A stored transposed), positions past the
 // edges load as 0. f16 is summed in f32, integers wrap. Names: matmul_DTYPE.
 
-typedef unsigned long long u64;
-
-struct h16 { unsigned short bits; };
-__device__ __forceinline__ float lift(h16 x) {
-    float r;
-    asm("cvt.f32.f16 %0, %1;" : "=f"(r) : "h"(x.bits));
-    return r;
-}
-template <typename T> __device__ __forceinline__ T lift(T x) { return x; }
-__device__ __forceinline__ void store(h16* p, float x) {
-    h16 r;
-    asm("cvt.rn.f16.f32 %0, %1;" : "=h"(r.bits) : "f"(x));
-    *p = r;
-}
-template <typename T> __device__ __forceinline__ void store(T* p, T x) { *p = x; }
-
-template <typename A> __device__ __forceinline__ A zero() { return (A)0; }
-template <> __device__ __forceinline__ float2 zero() { return make_float2(0.0f, 0.0f); }
-template <> __device__ __forceinline__ double2 zero() { return make_double2(0.0, 0.0); }
 template <typename A> __device__ __forceinline__ A mad(A acc, A x, A y) { return acc + x * y; }
 template <> __device__ __forceinline__ float mad(float acc, float x, float y) { return fmaf(x, y, acc); }
 template <> __device__ __forceinline__ double mad(double acc, double x, double y) { return fma(x, y, acc); }
@@ -51,15 +32,15 @@ __device__ void matmul(const S* a, const S* b, S* out, unsigned batch, unsigned 
     const S* bb = b + bi * b_stride;
     A acc[16];
 #pragma unroll
-    for (int i = 0; i < 16; ++i) acc[i] = zero<A>();
+    for (int i = 0; i < 16; ++i) acc[i] = zero_of<A>();
     for (unsigned k0 = 0; k0 < k; k0 += TK) {
         for (unsigned e = lid; e < 64 * TK; e += 256) {
             unsigned r = row0 + e / TK, c = k0 + e % TK;
-            sa[(e % TK) * 64 + e / TK] = (r < m && c < k) ? (A)lift(ab[(u64)r * k + c]) : zero<A>();
+            sa[(e % TK) * 64 + e / TK] = (r < m && c < k) ? (A)lift(ab[(u64)r * k + c]) : zero_of<A>();
         }
         for (unsigned e = lid; e < 64 * TK; e += 256) {
             unsigned r = k0 + e / 64, c = col0 + e % 64;
-            sb[e] = (r < k && c < n) ? (A)lift(bb[(u64)r * n + c]) : zero<A>();
+            sb[e] = (r < k && c < n) ? (A)lift(bb[(u64)r * n + c]) : zero_of<A>();
         }
         __syncthreads();
 #pragma unroll

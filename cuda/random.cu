@@ -3,15 +3,6 @@
 // src/backend/cpu/random.rs with the same bit rules: uniforms from the top 11 (f16), 24
 // (f32) or 53 (f64) bits, normals by Box-Muller. Names: DIST_DTYPE (bits_u32, uniform_f32...).
 
-typedef unsigned long long u64;
-
-struct h16 { unsigned short bits; };
-__device__ __forceinline__ h16 to_h16(float x) {
-    h16 r;
-    asm("cvt.rn.f16.f32 %0, %1;" : "=h"(r.bits) : "f"(x));
-    return r;
-}
-
 __device__ __forceinline__ uint4 philox(u64 c, u64 key) {
     unsigned c0 = (unsigned)c, c1 = (unsigned)(c >> 32), c2 = 0, c3 = 0;
     unsigned k0 = (unsigned)key, k1 = (unsigned)(key >> 32);

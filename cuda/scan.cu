@@ -7,52 +7,15 @@
 // k serially, one thread per (outer, inner) pair. Integers wrap; f16 is computed in f32.
 // Names: scan_OP_DTYPE_rows|totals|column.
 
-typedef unsigned long long u64;
-
-struct h16 { unsigned short bits; };
-__device__ __forceinline__ float lift(h16 x) {
-    float r;
-    asm("cvt.f32.f16 %0, %1;" : "=f"(r) : "h"(x.bits));
-    return r;
-}
-template <typename T> __device__ __forceinline__ T lift(T x) { return x; }
-__device__ __forceinline__ void store(h16* p, float x) {
-    h16 r;
-    asm("cvt.rn.f16.f32 %0, %1;" : "=h"(r.bits) : "f"(x));
-    *p = r;
-}
-template <typename T> __device__ __forceinline__ void store(T* p, T x) { *p = x; }
-
-// Sum and product with their identities, per accumulation type (integers wrap).
+// Sum and product as scans use them: the common wrapping operations and their identities.
 template <typename A> struct Sum {
-    static __device__ __forceinline__ A ident() { return (A)0; }
-    static __device__ __forceinline__ A comb(A a, A b) { return a + b; }
-};
-template <> struct Sum<int> {
-    static __device__ __forceinline__ int ident() { return 0; }
-    static __device__ __forceinline__ int comb(int a, int b) { return (int)((unsigned)a + (unsigned)b); }
+    static __device__ __forceinline__ A ident() { return zero_of<A>(); }
+    static __device__ __forceinline__ A comb(A a, A b) { return radd(a, b); }
 };
 template <typename A> struct Prod {
-    static __device__ __forceinline__ A ident() { return (A)1; }
-    static __device__ __forceinline__ A comb(A a, A b) { return a * b; }
+    static __device__ __forceinline__ A ident() { return one_of<A>(); }
+    static __device__ __forceinline__ A comb(A a, A b) { return rmul(a, b); }
 };
-template <> struct Prod<int> {
-    static __device__ __forceinline__ int ident() { return 1; }
-    static __device__ __forceinline__ int comb(int a, int b) { return (int)((unsigned)a * (unsigned)b); }
-};
-#define STREAMCORE_COMPLEX_OPS(C, R)                                                           \
-    template <> struct Sum<C> {                                                                \
-        static __device__ __forceinline__ C ident() { C r; r.x = 0; r.y = 0; return r; }       \
-        static __device__ __forceinline__ C comb(C a, C b) { C r; r.x = a.x + b.x; r.y = a.y + b.y; return r; } \
-    };                                                                                         \
-    template <> struct Prod<C> {                                                               \
-        static __device__ __forceinline__ C ident() { C r; r.x = 1; r.y = 0; return r; }       \
-        static __device__ __forceinline__ C comb(C a, C b) {                                   \
-            C r; r.x = a.x * b.x - a.y * b.y; r.y = a.x * b.y + a.y * b.x; return r;           \
-        }                                                                                      \
-    };
-STREAMCORE_COMPLEX_OPS(float2, float)
-STREAMCORE_COMPLEX_OPS(double2, double)
 
 // The block's tile: each thread's 8 running values in v, and the inclusive scan of the 256
 // thread totals in sh. Returns false for blocks past the end (the whole block returns).

@@ -3,7 +3,6 @@
 // dst[dst_offset + sum(i_d * dst_strides[d])] = src[src_offset + sum(i_d * src_strides[d])].
 // One kernel per element size: copy_2, copy_4, copy_8, copy_16.
 
-typedef unsigned long long u64;
 typedef long long i64;
 
 struct CopyLayout {

@@ -66,7 +66,9 @@ pub mod prelude {
 /// CUDA kernel compilation (feature `cuda`): NVRTC with the PTX caches, usable without a GPU.
 #[cfg(feature = "cuda")]
 pub mod cuda {
-    pub use crate::backend::cuda::nvrtc::{KERNELS, compile, nvrtc_available};
+    pub use crate::backend::cuda::nvrtc::{
+        KERNELS, PRELUDE, compile, kernel_source, nvrtc_available,
+    };
 }
 
 /// The README's examples, compiled and run as doctests so that they stay true.

@@ -27,6 +27,12 @@ fn every_cuda_kernel_compiles_with_nvrtc() {
         .collect();
     files.sort();
     assert!(!files.is_empty(), "no kernels in {}", dir.display());
+    let prelude = std::fs::read_to_string(dir.join("common.cuh")).expect("cuda/common.cuh exists");
+    assert_eq!(
+        prelude,
+        streamcore::cuda::PRELUDE,
+        "cuda/common.cuh differs from PRELUDE"
+    );
     for path in files {
         let family = path.file_stem().unwrap().to_string_lossy().into_owned();
         let src = std::fs::read_to_string(&path).unwrap();
@@ -36,7 +42,9 @@ fn every_cuda_kernel_compiles_with_nvrtc() {
             "cuda/{family}.cu is not in streamcore::cuda::KERNELS (or differs from it)"
         );
         for arch in [90, 80] {
-            let ptx = streamcore::cuda::compile(&family, &src, arch)
+            // What the backend compiles: the shared prelude (cuda/common.cuh), then the file.
+            let full = format!("{}\n{src}", streamcore::cuda::PRELUDE);
+            let ptx = streamcore::cuda::compile(&family, &full, arch)
                 .unwrap_or_else(|e| panic!("cuda/{family}.cu for sm_{arch}: {e}"));
             assert!(
                 ptx.contains(&format!(".target sm_{arch}")),
@@ -55,12 +63,8 @@ fn every_elementwise_kernel_the_launcher_names_exists() {
         return;
     }
     use streamcore::{BinaryOp, CompareOp, DType, UnaryOp};
-    let src = streamcore::cuda::KERNELS
-        .iter()
-        .find(|(n, _)| *n == "elementwise")
-        .expect("elementwise family listed")
-        .1;
-    let ptx = streamcore::cuda::compile("elementwise", src, 90).unwrap();
+    let src = streamcore::cuda::kernel_source("elementwise").expect("elementwise family listed");
+    let ptx = streamcore::cuda::compile("elementwise", &src, 90).unwrap();
     let suffix = |d: DType| d.short_name();
     let mut names = Vec::new();
     for d in DType::ALL {
@@ -142,12 +146,8 @@ fn every_other_kernel_the_launchers_name_exists() {
     }
     use streamcore::{DType, ReduceOp};
     let ptx = |family: &str| {
-        let src = streamcore::cuda::KERNELS
-            .iter()
-            .find(|(n, _)| *n == family)
-            .expect("family listed")
-            .1;
-        streamcore::cuda::compile(family, src, 90).unwrap()
+        let src = streamcore::cuda::kernel_source(family).expect("family listed");
+        streamcore::cuda::compile(family, &src, 90).unwrap()
     };
     let (reduce, shape, scan) = (ptx("reduce"), ptx("shape"), ptx("scan"));
     let (matmul, random, fft) = (ptx("matmul"), ptx("random"), ptx("fft"));

@@ -274,7 +274,7 @@ impl CudaBackend {
         if let Some(module) = m.get(family) {
             return Ok(module.clone());
         }
-        let ptx = nvrtc::compile(family, nvrtc::source(family)?, self.arch)?;
+        let ptx = nvrtc::compile(family, &nvrtc::kernel_source(family)?, self.arch)?;
         let module = self
             .ctx
             .load_module(cudarc::nvrtc::Ptx::from_src(ptx))

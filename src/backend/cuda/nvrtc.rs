@@ -20,12 +20,15 @@ pub const KERNELS: &[(&str, &str)] = &[
     ("shape", include_str!("../../../cuda/shape.cu")),
 ];
 
-/// The source of op family `family`.
-pub(crate) fn source(family: &str) -> Result<&'static str> {
+/// What every kernel file shares (cuda/common.cuh), prepended to each before compiling.
+pub const PRELUDE: &str = include_str!("../../../cuda/common.cuh");
+
+/// The source NVRTC compiles for op family `family`: the prelude, then cuda/FAMILY.cu.
+pub fn kernel_source(family: &str) -> Result<String> {
     KERNELS
         .iter()
         .find(|(n, _)| *n == family)
-        .map(|(_, s)| *s)
+        .map(|(_, s)| format!("{PRELUDE}\n{s}"))
         .ok_or_else(|| Error::invalid("cuda kernel", format!("no kernel family {family:?}")))
 }
 
