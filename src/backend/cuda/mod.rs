@@ -335,12 +335,7 @@ impl CudaBackend {
         }
         let tiles = k.div_ceil(2048);
         let blocks = outer * tiles;
-        let x = blocks.min(65_535);
-        let cfg = LaunchConfig {
-            grid_dim: (x as u32, blocks.div_ceil(x) as u32, 1),
-            block_dim: (256, 1, 1),
-            shared_mem_bytes: 0,
-        };
+        let cfg = Self::block_grid(blocks, 0);
         let null = 0u64;
         let (rows, rows_name) = func("rows", dtype)?;
         if tiles == 1 {
@@ -386,6 +381,18 @@ impl CudaBackend {
         unsafe { b.launch(cfg) }
             .map(drop)
             .map_err(|e| self.driver_err(&rows_name, e))
+    }
+
+    /// One 256-thread block per work item (a tile, a row), `blocks` of them laid out in
+    /// x then y (the grid's x dimension stops at 65535); kernels recover the item as
+    /// `blockIdx.x + blockIdx.y * gridDim.x` and return when it is past the end.
+    fn block_grid(blocks: u64, shared_mem_bytes: u32) -> LaunchConfig {
+        let x = blocks.clamp(1, 65_535);
+        LaunchConfig {
+            grid_dim: (x as u32, blocks.div_ceil(x).max(1) as u32, 1),
+            block_dim: (256, 1, 1),
+            shared_mem_bytes,
+        }
     }
 
     fn launch_cfg(n: u64) -> LaunchConfig {
@@ -789,13 +796,7 @@ impl Backend for CudaBackend {
             let cfg = if column {
                 Self::launch_cfg(n_out)
             } else {
-                let blocks = outer * tiles;
-                let x = blocks.min(65_535);
-                LaunchConfig {
-                    grid_dim: (x as u32, blocks.div_ceil(x) as u32, 1),
-                    block_dim: (256, 1, 1),
-                    shared_mem_bytes: 0,
-                }
+                Self::block_grid(outer * tiles, 0)
             };
             // SAFETY: every buffer holds the [outer, k, inner] or [outer, tiles, inner]
             // elements the kernel indexes; null index pointers are checked in the kernel.
@@ -848,13 +849,7 @@ impl Backend for CudaBackend {
             .load_function(&name)
             .map_err(|e| self.driver_err(&name, e))?;
         let (tiles_m, tiles_n) = (m.div_ceil(64) as u32, n.div_ceil(64) as u32);
-        let blocks = batch as u64 * tiles_m as u64 * tiles_n as u64;
-        let x = blocks.min(65_535);
-        let cfg = LaunchConfig {
-            grid_dim: (x as u32, blocks.div_ceil(x) as u32, 1),
-            block_dim: (256, 1, 1),
-            shared_mem_bytes: 0,
-        };
+        let cfg = Self::block_grid(batch as u64 * tiles_m as u64 * tiles_n as u64, 0);
         let (batch, m, k, n) = (batch as u32, m as u32, k as u32, n as u32);
         let b_stride: u64 = if b_shared { 0 } else { k as u64 * n as u64 };
         let mut l = self.stream.launch_builder(&f);
@@ -928,12 +923,7 @@ impl Backend for CudaBackend {
             let f = module
                 .load_function(&name)
                 .map_err(|e| self.driver_err(&name, e))?;
-            let x = outer.min(65_535);
-            let cfg = LaunchConfig {
-                grid_dim: (x as u32, outer.div_ceil(x) as u32, 1),
-                block_dim: (256, 1, 1),
-                shared_mem_bytes: bytes as u32,
-            };
+            let cfg = Self::block_grid(outer, bytes as u32);
             let (src, table) = (self.slice(src)?, self.slice(&table)?);
             let dst = self.slice_mut(dst)?;
             let scale_at = (plan.scales + scale as usize) as u64;
