@@ -34,6 +34,7 @@ pub mod fft;
 pub mod fractal;
 mod host;
 pub mod ops;
+pub mod profile;
 
 pub use array::{Array, NdarrayExt};
 pub use backend::MemoryStats;
@@ -49,6 +50,7 @@ pub use ops::random;
 pub use ops::reduce::ReduceOp;
 pub use ops::scan::ScanOp;
 pub use ops::shape::Slice;
+pub use profile::{Ceilings, Profile};
 
 /// `Complex<f32>`.
 pub type Complex32 = Complex<f32>;

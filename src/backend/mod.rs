@@ -314,6 +314,45 @@ pub(crate) trait Backend: Send + Sync {
     }
     /// Frees every buffer the pool keeps for reuse.
     fn empty_cache(&self);
+    /// Starts timing kernels on the device's own clock (wgpu timestamp queries, CUDA
+    /// events). False where the device has no such clock; then `timer_stop` gives `None`.
+    fn timer_start(&self) -> Result<bool> {
+        Ok(false)
+    }
+    /// Stops the timer: device seconds spent in kernels since `timer_start` and how many
+    /// kernels that covers where the device counts them. Waits for queued work.
+    fn timer_stop(&self) -> Result<Option<KernelTime>> {
+        Ok(None)
+    }
+    /// Runs a kernel that measures the device's own limits (`Device::ceilings`). Backends
+    /// whose ceilings are measured on the host (the CPU) do not implement it.
+    fn ceiling(&self, job: CeilingJob, src: Option<&Buffer>, dst: &mut Buffer) -> Result<()> {
+        let _ = (job, src, dst);
+        Err(Error::invalid(
+            "ceiling kernel",
+            "this backend measures its ceilings on the host",
+        ))
+    }
+}
+
+/// Device time of the kernels between `timer_start` and `timer_stop`.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct KernelTime {
+    /// Seconds, summed over the kernels timed.
+    pub(crate) seconds: f64,
+    /// How many kernels were timed, where the device counts them (wgpu passes).
+    pub(crate) kernels: Option<u64>,
+}
+
+/// The kernels behind `Device::ceilings`.
+#[derive(Clone, Copy, Debug)]
+#[cfg_attr(not(any(feature = "wgpu", feature = "cuda")), allow(dead_code))]
+pub(crate) enum CeilingJob {
+    /// `dst[i] = src[i]` over `words16` 16-byte words: the device's copy bandwidth.
+    Copy { words16: u64 },
+    /// `threads` threads each run 8 independent chains of `rounds` f32 fused multiply-adds
+    /// and store one f32: the device's FMA rate (16 flops per thread and round).
+    Fma { threads: u64, rounds: u32 },
 }
 
 /// A GPU backend's copies of FFT plan tables (twiddles, roots, scales), by length and dtype,

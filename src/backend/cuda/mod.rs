@@ -11,15 +11,16 @@ use std::mem::MaybeUninit;
 use std::sync::{Arc, Mutex};
 
 use cudarc::driver::{
-    CudaContext, CudaModule, CudaSlice, CudaStream, DriverError, LaunchConfig, PinnedHostSlice,
-    PushKernelArg,
+    CudaContext, CudaEvent, CudaModule, CudaSlice, CudaStream, DriverError, LaunchConfig,
+    PinnedHostSlice, PushKernelArg,
 };
 use rayon::prelude::*;
 
 use super::pool::{Pool, size_class};
 use super::{
-    Backend, Buffer, CreationOp, Distribution, ElementwiseOp, FractalJob, HostSource, Layout,
-    MatmulDims, MemoryStats, ReduceOp, Scale, ScanOp, StockhamPlan, StridedCopy, foreign_buffer,
+    Backend, Buffer, CeilingJob, CreationOp, Distribution, ElementwiseOp, FractalJob, HostSource,
+    KernelTime, Layout, MatmulDims, MemoryStats, ReduceOp, Scale, ScanOp, StockhamPlan,
+    StridedCopy, foreign_buffer,
 };
 use crate::device::{DeviceInfo, DeviceKind};
 use crate::element::DType;
@@ -140,6 +141,7 @@ pub(crate) fn open(ordinal: usize) -> Result<CudaBackend> {
         modules: Mutex::new(HashMap::new()),
         waits: Default::default(),
         fft_tables: Default::default(),
+        timer: Mutex::new(None),
         label,
         info,
         stream,
@@ -228,6 +230,8 @@ pub(crate) struct CudaBackend {
     waits: std::sync::atomic::AtomicU64,
     /// FFT plan tables on this GPU.
     fft_tables: super::FftTables,
+    /// The start event of the running profile (`Device::profile`), if any.
+    timer: Mutex<Option<CudaEvent>>,
 }
 
 impl CudaBackend {
@@ -1079,5 +1083,76 @@ impl Backend for CudaBackend {
 
     fn empty_cache(&self) {
         drop(self.pool.drain());
+    }
+
+    fn timer_start(&self) -> Result<bool> {
+        let mut t = super::lock(&self.timer);
+        if t.is_some() {
+            return Err(Error::invalid(
+                "Device::profile",
+                "a profile is already running on this device (profiles do not nest)",
+            ));
+        }
+        // Timing events (the default flags); cudarc's own default disables timing.
+        let flags = Some(cudarc::driver::sys::CUevent_flags::CU_EVENT_DEFAULT);
+        let start = self
+            .stream
+            .record_event(flags)
+            .map_err(|e| self.driver_err("recording a timing event", e))?;
+        *t = Some(start);
+        Ok(true)
+    }
+
+    fn timer_stop(&self) -> Result<Option<KernelTime>> {
+        let Some(start) = super::lock(&self.timer).take() else {
+            return Ok(None);
+        };
+        let flags = Some(cudarc::driver::sys::CUevent_flags::CU_EVENT_DEFAULT);
+        let end = self
+            .stream
+            .record_event(flags)
+            .map_err(|e| self.driver_err("recording a timing event", e))?;
+        let ms = start
+            .elapsed_ms(&end)
+            .map_err(|e| self.driver_err("reading a timing event", e))?;
+        // Events time the stream from start to end: kernels and any gaps between them.
+        Ok(Some(KernelTime {
+            seconds: ms as f64 * 1e-3,
+            kernels: None,
+        }))
+    }
+
+    fn ceiling(&self, job: CeilingJob, src: Option<&Buffer>, dst: &mut Buffer) -> Result<()> {
+        let module = self.module("ceiling")?;
+        let name = match job {
+            CeilingJob::Copy { .. } => "ceiling_copy",
+            CeilingJob::Fma { .. } => "ceiling_fma",
+        };
+        let f = module
+            .load_function(name)
+            .map_err(|e| self.driver_err(name, e))?;
+        let src = src.map(|b| self.slice(b)).transpose()?;
+        let dst = self.slice_mut(dst)?;
+        let mut b = self.stream.launch_builder(&f);
+        b.arg(&mut *dst);
+        let (count, rounds, a, bb);
+        let n = match job {
+            CeilingJob::Copy { words16 } => {
+                let src = src.ok_or_else(|| Error::invalid("ceiling copy", "no source"))?;
+                count = words16;
+                b.arg(src).arg(&count);
+                words16
+            }
+            CeilingJob::Fma { threads, rounds: r } => {
+                (count, rounds, a, bb) = (threads, r, 0.999f32, 1e-3f32);
+                b.arg(&count).arg(&rounds).arg(&a).arg(&bb);
+                threads
+            }
+        };
+        // SAFETY: the arguments match the kernel signatures in cuda/ceiling.cu and the
+        // buffers hold `n` words (copy) or `n` floats (fma), checked by Device::ceilings.
+        unsafe { b.launch(Self::launch_cfg(n)) }
+            .map(drop)
+            .map_err(|e| self.driver_err(name, e))
     }
 }

@@ -9,6 +9,7 @@ use crate::error::{Error, Result};
 
 /// Every kernel file in cuda/, by op family name (tests check that none is missing).
 pub const KERNELS: &[(&str, &str)] = &[
+    ("ceiling", include_str!("../../../cuda/ceiling.cu")),
     ("creation", include_str!("../../../cuda/creation.cu")),
     ("elementwise", include_str!("../../../cuda/elementwise.cu")),
     ("fft", include_str!("../../../cuda/fft.cu")),

@@ -107,7 +107,18 @@ impl WgpuBackend {
         let groups = count.div_ceil(WORKGROUP).max(1);
         let x = groups.min(max_dim);
         let y = groups.div_ceil(x);
-        let mut pass = enc.begin_compute_pass(&Default::default());
+        // While a profile runs, every pass writes its start and end timestamps.
+        let slot = self.timer_slot();
+        let mut pass = enc.begin_compute_pass(&wgpu::ComputePassDescriptor {
+            label: None,
+            timestamp_writes: slot
+                .as_ref()
+                .map(|(set, i)| wgpu::ComputePassTimestampWrites {
+                    query_set: set,
+                    beginning_of_pass_write_index: Some(*i),
+                    end_of_pass_write_index: Some(*i + 1),
+                }),
+        });
         pass.set_pipeline(&kernel.pipeline);
         pass.set_bind_group(0, bind, &[]);
         pass.dispatch_workgroups(x as u32, y as u32, 1);

@@ -12,13 +12,14 @@ mod random;
 mod reduce;
 mod scan;
 mod shape;
+mod timer;
 
 use std::sync::{Arc, Mutex, OnceLock};
 
 use super::{
-    Backend, Buffer, CreationOp, Distribution, ElementwiseOp, FractalJob, HostSource, Layout,
-    MatmulDims, MemoryStats, ReduceOp, Scale, ScanOp, StockhamPlan, StridedCopy, foreign_buffer,
-    lock,
+    Backend, Buffer, CeilingJob, CreationOp, Distribution, ElementwiseOp, FractalJob, HostSource,
+    KernelTime, Layout, MatmulDims, MemoryStats, ReduceOp, Scale, ScanOp, StockhamPlan,
+    StridedCopy, foreign_buffer, lock,
 };
 use crate::device::{DeviceInfo, DeviceKind, WgpuOptions};
 use crate::element::DType;
@@ -254,6 +255,8 @@ pub(crate) struct WgpuBackend {
     kernels: kernel::KernelCache,
     /// FFT plan tables on this device.
     fft_tables: super::FftTables,
+    /// The running profile's timestamps (`Device::profile`), if any.
+    timer: Mutex<Option<timer::Timer>>,
 }
 
 impl WgpuBackend {
@@ -280,6 +283,7 @@ impl WgpuBackend {
             memory: memory::Memory::new(&limits),
             kernels: kernel::KernelCache::default(),
             fft_tables: Default::default(),
+            timer: Mutex::new(None),
             info,
             device,
             queue,
@@ -514,5 +518,18 @@ impl Backend for WgpuBackend {
 
     fn empty_cache(&self) {
         self.memory.empty();
+    }
+
+    fn timer_start(&self) -> Result<bool> {
+        self.start_timer()
+    }
+
+    fn timer_stop(&self) -> Result<Option<KernelTime>> {
+        self.stop_timer()
+    }
+
+    fn ceiling(&self, job: CeilingJob, src: Option<&Buffer>, dst: &mut Buffer) -> Result<()> {
+        let src = src.map(|b| self.raw(b)).transpose()?;
+        self.run_ceiling(job, src, self.raw(dst)?)
     }
 }
