@@ -138,7 +138,7 @@ fn cuda_without_a_driver_is_an_error_not_a_panic() {
     assert!(streamcore::Device::cuda(4096).is_err());
 }
 
-/// Every reduce, scan, shape, matmul and random kernel the launchers can name exists in the PTX.
+/// Every reduce, scan, shape, matmul, random, fft, fractal and ceiling kernel the launchers can name exists in the PTX.
 #[test]
 fn every_other_kernel_the_launchers_name_exists() {
     if !streamcore::cuda::nvrtc_available() {
@@ -151,7 +151,13 @@ fn every_other_kernel_the_launchers_name_exists() {
     };
     let (reduce, shape, scan) = (ptx("reduce"), ptx("shape"), ptx("scan"));
     let (matmul, random, fft) = (ptx("matmul"), ptx("random"), ptx("fft"));
-    let fractal = ptx("fractal");
+    let (fractal, ceiling) = (ptx("fractal"), ptx("ceiling"));
+    for n in ["ceiling_copy", "ceiling_fma"] {
+        assert!(
+            ceiling.contains(&format!(".entry {n}(")),
+            "kernel {n} missing"
+        );
+    }
     for n in ["escape_f32", "escape_f64", "lyapunov_f32"] {
         assert!(
             fractal.contains(&format!(".entry {n}(")),

@@ -13,7 +13,9 @@ fn profile_returns_the_result_and_times_the_kernels() {
         assert_eq!(s.item().unwrap(), (1 << 18) as f32);
         assert!(p.wall_s > 0.0 && p.wall_s.is_finite());
         if dev.kind() == DeviceKind::Cpu || dev.info().timestamps {
-            let k = p.kernel_s.expect("a device with a clock reports kernel time");
+            let k = p
+                .kernel_s
+                .expect("a device with a clock reports kernel time");
             assert!(k > 0.0, "{k}");
             // The device cannot spend longer in kernels than the host waited for them
             // (with 1 ms of slack for clocks of different resolution).
@@ -64,7 +66,13 @@ fn ceilings_are_positive_and_plausible() {
         eprintln!("{dev}: {c:?}");
         assert!(c.copy_bytes >= 1 << 20);
         // Between a floppy disk and ten times an H200.
-        assert!(c.copy_gb_per_s > 0.01 && c.copy_gb_per_s < 50_000.0, "{c:?}");
-        assert!(c.fma_gflop_per_s > 0.1 && c.fma_gflop_per_s < 1_000_000.0, "{c:?}");
+        assert!(
+            c.copy_gb_per_s > 0.01 && c.copy_gb_per_s < 50_000.0,
+            "{c:?}"
+        );
+        assert!(
+            c.fma_gflop_per_s > 0.1 && c.fma_gflop_per_s < 1_000_000.0,
+            "{c:?}"
+        );
     });
 }

@@ -1,7 +1,13 @@
 //! The `streamcore` command line: `streamcore info [--json]` lists every device found, with
 //! its capabilities, and why it cannot be used where that is the case; `streamcore fractal`
 //! renders a Mandelbrot, Julia or Lyapunov image on a device, reports its speed and writes
-//! a PNG.
+//! a PNG; `streamcore bench` runs the benchmark suite on every device present.
+
+mod bench;
+#[cfg(feature = "cuda")]
+mod cuda_anchor;
+mod plot;
+mod report;
 
 use clap::{Parser, Subcommand, ValueEnum};
 use streamcore::fractal::{self, EscapeParams, LyapunovParams, Region, colormap::Colormap};
@@ -71,6 +77,31 @@ enum Command {
         /// Output PNG.
         #[arg(long, default_value = "fractal.png")]
         out: std::path::PathBuf,
+    },
+    /// Benchmark every device present (or those of --devices) on a standard suite, beside
+    /// each device's measured ceilings and the anchors (ndarray+rayon, rustfft, gemm;
+    /// cuFFT and cuBLAS with CUDA), and print a table, JSON lines or CSV.
+    Bench {
+        /// tiny (seconds), quick (at most 2 minutes on 2 cores with lavapipe) or full.
+        #[arg(long, value_enum, default_value_t = bench::Suite::Quick)]
+        suite: bench::Suite,
+        /// Comma-separated devices: cpu, wgpu[:N], wgpu-software, cuda[:N] (default: every
+        /// device present).
+        #[arg(long, value_delimiter = ',')]
+        devices: Option<Vec<String>>,
+        /// Only these ops, comma-separated: to_device, to_ndarray, add, sum, matmul, fft,
+        /// fft2, mandelbrot.
+        #[arg(long, value_delimiter = ',')]
+        ops: Option<Vec<String>>,
+        /// One JSON object per case and line instead of the table.
+        #[arg(long, conflicts_with = "csv")]
+        json: bool,
+        /// CSV with a header line instead of the table.
+        #[arg(long)]
+        csv: bool,
+        /// Also write throughput against size as an SVG chart, a panel per op.
+        #[arg(long)]
+        plot: Option<std::path::PathBuf>,
     },
 }
 
@@ -236,9 +267,125 @@ fn render_fractal(
     Ok(())
 }
 
+/// The ops `--ops` may name.
+const OPS: [&str; 8] = [
+    "to_device",
+    "to_ndarray",
+    "add",
+    "sum",
+    "matmul",
+    "fft",
+    "fft2",
+    "mandelbrot",
+];
+
+/// The devices to benchmark: those named (each must be a device selector; ones absent here
+/// are skipped with a note), or every device present. An error when none is left.
+fn bench_devices(names: Option<Vec<String>>) -> Result<Vec<Device>, String> {
+    let (names, explicit) = match names {
+        Some(n) => (n, true),
+        None => (
+            ["cpu", "wgpu", "wgpu-software", "cuda"]
+                .map(String::from)
+                .to_vec(),
+            false,
+        ),
+    };
+    let mut out: Vec<Device> = Vec::new();
+    for name in names.iter().map(|n| n.trim()).filter(|n| !n.is_empty()) {
+        match Device::open(name) {
+            Ok(d) if out.contains(&d) => {}
+            Ok(d) => out.push(d),
+            Err(e @ streamcore::Error::InvalidArgument { .. }) => return Err(e.to_string()),
+            Err(e) if explicit => eprintln!("streamcore bench: skipping {name}: {e}"),
+            Err(_) => {}
+        }
+    }
+    if out.is_empty() {
+        return Err(format!(
+            "none of the devices asked for ({}) is present; `streamcore info` lists what is",
+            names.join(",")
+        ));
+    }
+    Ok(out)
+}
+
+#[allow(clippy::too_many_arguments)]
+fn run_bench(
+    suite: bench::Suite,
+    devices: Option<Vec<String>>,
+    ops: Option<Vec<String>>,
+    json: bool,
+    csv: bool,
+    plot: Option<std::path::PathBuf>,
+) -> Result<(), String> {
+    if let Some(ops) = &ops
+        && let Some(bad) = ops.iter().find(|o| !OPS.contains(&o.as_str()))
+    {
+        return Err(format!(
+            "unknown op {bad:?}; the ops are {}",
+            OPS.join(", ")
+        ));
+    }
+    if let Some(p) = &plot
+        && p.extension().and_then(|e| e.to_str()) != Some("svg")
+    {
+        return Err(format!(
+            "--plot {}: the chart is written as SVG; give a path ending in .svg",
+            p.display()
+        ));
+    }
+    let devices = bench_devices(devices)?;
+    let names: Vec<String> = devices.iter().map(|d| d.to_string()).collect();
+    if !json && !csv {
+        println!(
+            "streamcore bench --suite {} on {}",
+            format!("{suite:?}").to_lowercase(),
+            names.join(", ")
+        );
+    }
+    let cfg = bench::Config {
+        suite,
+        devices,
+        ops,
+        progress: true,
+    };
+    let records = bench::run(&cfg);
+    let text = if json {
+        report::json_lines(&records).map_err(|e| e.to_string())?
+    } else if csv {
+        report::csv(&records).map_err(|e| e.to_string())?
+    } else {
+        report::table(&records)
+    };
+    println!("{text}");
+    if let Some(p) = plot {
+        let title = format!("streamcore bench: {}", names.join(", "));
+        std::fs::write(&p, plot::svg(&records, &title))
+            .map_err(|e| format!("writing {}: {e}", p.display()))?;
+        if !json && !csv {
+            println!("chart written to {}", p.display());
+        }
+    }
+    Ok(())
+}
+
 fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
     match cli.command {
+        Command::Bench {
+            suite,
+            devices,
+            ops,
+            json,
+            csv,
+            plot,
+        } => {
+            if let Err(e) = run_bench(suite, devices, ops, json, csv, plot) {
+                eprintln!("streamcore bench: {e}");
+                return std::process::ExitCode::FAILURE;
+            }
+        }
         Command::Fractal {
             kind,
             device,

@@ -1,0 +1,190 @@
+//! `streamcore bench` end to end: the tiny suite on the test devices as JSON, CSV, a table and
+//! an SVG chart, every figure with a small error beside it; and the bad inputs.
+
+use std::process::{Command, Output};
+
+fn streamcore(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_streamcore"))
+        .args(args)
+        .output()
+        .expect("the streamcore binary runs")
+}
+
+/// The test devices as a --devices list (CI: cpu,wgpu-software).
+fn devices() -> String {
+    std::env::var("STREAMCORE_TEST_DEVICES").unwrap_or_else(|_| "cpu".into())
+}
+
+fn text(b: &[u8]) -> String {
+    String::from_utf8_lossy(b).into_owned()
+}
+
+#[test]
+fn the_tiny_suite_measures_every_op_on_every_device_with_its_error() {
+    let devs = devices();
+    let out = streamcore(&["bench", "--suite", "tiny", "--devices", &devs, "--json"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let records: Vec<serde_json::Value> = text(&out.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("each line is one JSON record"))
+        .collect();
+    let selectors: Vec<&str> = devs.split(',').map(str::trim).collect();
+    let ops = [
+        "to_device",
+        "to_ndarray",
+        "add",
+        "sum",
+        "matmul",
+        "fft",
+        "fft2",
+        "mandelbrot",
+    ];
+    for r in &records {
+        for k in [
+            "op",
+            "device",
+            "dtype",
+            "size",
+            "median_s",
+            "min_s",
+            "max_s",
+            "gb_per_s",
+            "gflop_per_s",
+            "pct_of_ceiling",
+            "vs_anchor",
+            "vs_cpu",
+            "max_rel_err",
+            "compile_s",
+            "upload_s",
+            "kernel_s",
+            "download_s",
+        ] {
+            assert!(r.get(k).is_some(), "field {k} missing in {r}");
+        }
+    }
+    for sel in &selectors {
+        for c in ["ceiling-copy", "ceiling-fma"] {
+            let found = records
+                .iter()
+                .find(|r| r["op"] == c && r["device"] == *sel)
+                .unwrap_or_else(|| panic!("no {c} for {sel}"));
+            let v = found["gb_per_s"].as_f64().or(found["gflop_per_s"].as_f64());
+            assert!(v.unwrap() > 0.0, "{found}");
+        }
+        for op in ops {
+            let r = records
+                .iter()
+                .find(|r| r["op"] == op && r["device"] == *sel && r["kind"] == "device")
+                .unwrap_or_else(|| panic!("no {op} record for {sel}"));
+            assert!(r["note"].is_null(), "{op} failed on {sel}: {r}");
+            assert!(r["repeats"].as_u64().unwrap() >= 5, "{r}");
+            let (min, med, max) = (
+                r["min_s"].as_f64().unwrap(),
+                r["median_s"].as_f64().unwrap(),
+                r["max_s"].as_f64().unwrap(),
+            );
+            assert!(0.0 < min && min <= med && med <= max, "{r}");
+            // The error check beside every figure: f32 work against f64, fractals the
+            // fraction of pixels off the scalar loop.
+            let err = r["max_rel_err"].as_f64().unwrap();
+            let bound = if op == "mandelbrot" { 5e-3 } else { 1e-5 };
+            assert!(err <= bound, "{op} on {sel}: error {err}");
+            assert!(r["vs_anchor"].as_f64().unwrap() > 0.0, "{r}");
+            if selectors.contains(&"cpu") {
+                assert!(r["vs_cpu"].as_f64().unwrap() > 0.0, "{r}");
+            }
+            if op != "to_device" && op != "to_ndarray" {
+                let p = r["pct_of_ceiling"].as_f64().unwrap();
+                assert!(p > 0.0, "{r}");
+            }
+            assert!(r["compile_s"].as_f64().unwrap() >= 0.0);
+        }
+    }
+    for op in ops {
+        let a = records
+            .iter()
+            .find(|r| r["op"] == op && r["kind"] == "anchor")
+            .unwrap_or_else(|| panic!("no anchor for {op}"));
+        let bound = if op == "mandelbrot" { 0.0 } else { 1e-5 };
+        assert!(a["max_rel_err"].as_f64().unwrap() <= bound, "{a}");
+    }
+}
+
+#[test]
+fn csv_table_and_plot_forms() {
+    let dir = std::env::temp_dir().join(format!("streamcore-bench-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let svg = dir.join("chart.svg");
+    let out = streamcore(&[
+        "bench",
+        "--suite",
+        "tiny",
+        "--devices",
+        "cpu",
+        "--ops",
+        "add,fft",
+        "--csv",
+        "--plot",
+        svg.to_str().unwrap(),
+    ]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let csv = text(&out.stdout);
+    let mut lines = csv.lines();
+    let header: Vec<&str> = lines.next().unwrap().split(',').collect();
+    assert_eq!(&header[..4], &["kind", "op", "device", "dtype"]);
+    let rows: Vec<&str> = lines.collect();
+    // 2 ceilings, then add and fft on the CPU and their anchors.
+    assert_eq!(rows.len(), 6, "{csv}");
+    assert!(rows.iter().all(|r| r.split(',').count() >= header.len()));
+    let chart = std::fs::read_to_string(&svg).unwrap();
+    assert!(chart.starts_with("<svg") && chart.contains("<polyline"));
+    assert_eq!(
+        chart.matches("font-size=\"13\"").count(),
+        2,
+        "one panel per op"
+    );
+
+    let out = streamcore(&[
+        "bench",
+        "--suite",
+        "tiny",
+        "--devices",
+        "cpu",
+        "--ops",
+        "sum",
+    ]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let table = text(&out.stdout);
+    assert!(
+        table.contains("MEDIAN") && table.contains("[ndarray-rayon]"),
+        "{table}"
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn bad_arguments_are_errors_that_say_what_is_allowed() {
+    let cases: [(&[&str], &str); 5] = [
+        (&["bench", "--devices", "tpu"], "not a device"),
+        (&["bench", "--ops", "fft,conv"], "the ops are to_device"),
+        (&["bench", "--plot", "chart.png"], "ending in .svg"),
+        (
+            &["bench", "--suite", "huge"],
+            "possible values: tiny, quick, full",
+        ),
+        (&["bench", "--json", "--csv"], "cannot be used with"),
+    ];
+    for (args, says) in cases {
+        let out = streamcore(args);
+        assert!(!out.status.success(), "{args:?} succeeded");
+        let err = text(&out.stderr);
+        assert!(err.contains(says), "{args:?}: {err}");
+    }
+    // A device that is not present: skipped with a note, and an error when none is left.
+    #[cfg(not(feature = "cuda"))]
+    {
+        let out = streamcore(&["bench", "--suite", "tiny", "--devices", "cuda"]);
+        assert!(!out.status.success());
+        assert!(text(&out.stderr).contains("none of the devices asked for"));
+    }
+}
