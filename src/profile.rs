@@ -5,10 +5,10 @@ use std::time::Instant;
 
 use serde::Serialize;
 
+use crate::Array;
 use crate::backend::CeilingJob;
 use crate::device::{Device, DeviceKind};
 use crate::error::{Error, Result};
-use crate::{Array, fma_ceiling_gflops};
 
 /// What [`Device::profile`] measured.
 #[derive(Clone, Copy, Debug, PartialEq, Serialize)]
@@ -80,7 +80,7 @@ impl Device {
     /// Measures the device's copy bandwidth and f32 FMA rate with kernels of ours, the
     /// figures that benchmarks divide by: the best of several runs, each long enough to hide
     /// launch costs (about a second in all). On the CPU the copy is the backend's own
-    /// parallel copy and the FMA rate [`fma_ceiling_gflops`]; on GPUs dedicated kernels
+    /// parallel copy and the FMA rate [`fma_ceiling_gflops`](crate::fma_ceiling_gflops) on its own threads; on GPUs dedicated kernels
     /// (16-byte copies; 8 independent FMA chains per thread) timed on the device's clock
     /// where it has one.
     pub fn ceilings(&self) -> Result<Ceilings> {
@@ -133,8 +133,12 @@ impl Device {
             }
             t
         };
-        let fma_gflop_per_s = if self.kind() == DeviceKind::Cpu {
-            (0..3).map(|_| fma_ceiling_gflops()).fold(0.0, f64::max)
+        let fma_gflop_per_s = if let Some(first) = self.backend().host_fma_gflops() {
+            // The best of five: a core that another process or a software adapter's threads
+            // took for a moment gives a low figure, never a high one.
+            (0..4)
+                .filter_map(|_| self.backend().host_fma_gflops())
+                .fold(first, f64::max)
         } else {
             self.gpu_fma_rate(software)?
         };

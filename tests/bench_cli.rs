@@ -3,8 +3,11 @@
 
 use std::process::{Command, Output};
 
+/// The binary cargo built, or STREAMCORE_BIN where the tests run on another machine.
 fn streamcore(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_streamcore"))
+    let bin = std::env::var("STREAMCORE_BIN")
+        .unwrap_or_else(|_| env!("CARGO_BIN_EXE_streamcore").to_string());
+    Command::new(bin)
         .args(args)
         .output()
         .expect("the streamcore binary runs")

@@ -324,6 +324,11 @@ pub(crate) trait Backend: Send + Sync {
     fn timer_stop(&self) -> Result<Option<KernelTime>> {
         Ok(None)
     }
+    /// The f32 FMA rate in GFLOP/s of the threads this backend's kernels run on (the CPU
+    /// backend: its own pool, not rayon's global one); `None` for GPUs.
+    fn host_fma_gflops(&self) -> Option<f64> {
+        None
+    }
     /// Runs a kernel that measures the device's own limits (`Device::ceilings`). Backends
     /// whose ceilings are measured on the host (the CPU) do not implement it.
     fn ceiling(&self, job: CeilingJob, src: Option<&Buffer>, dst: &mut Buffer) -> Result<()> {

@@ -462,6 +462,10 @@ impl Backend for CpuBackend {
         true
     }
 
+    fn host_fma_gflops(&self) -> Option<f64> {
+        Some(self.install(simd::fma_ceiling_gflops))
+    }
+
     fn fractal(&self, job: &FractalJob, values: &mut Buffer, counts: &mut Buffer) -> Result<()> {
         let v = cpu_mut(values)?.bytes_mut();
         let c = cpu_mut(counts)?.bytes_mut();

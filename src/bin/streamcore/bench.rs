@@ -184,15 +184,23 @@ impl Case {
         }
     }
 
-    /// The x axis of the plots: elements (matmul: n).
+    /// Elements of the input (matmul: n * n; fft: length * batch).
     fn elements(&self) -> u64 {
         (match *self {
             Case::ToDevice(n) | Case::ToHost(n) | Case::Add(n) | Case::Sum(n) => n,
-            Case::Matmul(n) => n,
+            Case::Matmul(n) => n * n,
             Case::Fft { n, batch } => n * batch,
             Case::Fft2(n) => n * n,
             Case::Mandelbrot { w, h, .. } => w * h,
         }) as u64
+    }
+
+    /// The x axis of the plots: elements, but n for matmul and the length for fft.
+    fn x(&self) -> u64 {
+        match *self {
+            Case::Matmul(n) | Case::Fft { n, .. } => n as u64,
+            _ => self.elements(),
+        }
     }
 
     pub fn bound(&self) -> Bound {
@@ -824,6 +832,7 @@ fn record(case: Case, device: &str, kind: Kind, m: &Measured) -> Record {
         dtype: case.dtype().into(),
         size: case.size(),
         elements: case.elements(),
+        x: case.x(),
         repeats: m.wall.len(),
         median_s: med,
         min_s: m.wall.iter().copied().fold(f64::INFINITY, f64::min),
@@ -851,6 +860,7 @@ fn ceiling_records(device: &str, c: &Ceilings) -> [Record; 2] {
         dtype: "f32".into(),
         size: String::new(),
         elements: 0,
+        x: 0,
         repeats: 5,
         median_s: f64::NAN,
         min_s: f64::NAN,
@@ -875,6 +885,7 @@ fn ceiling_records(device: &str, c: &Ceilings) -> [Record; 2] {
             dtype: "u32".into(),
             size: c.copy_bytes.to_string(),
             elements: c.copy_bytes / 4,
+            x: c.copy_bytes / 4,
             median_s: 2.0 * bytes / c.copy_gb_per_s / 1e9,
             gb_per_s: Some(c.copy_gb_per_s),
             ..base.clone()

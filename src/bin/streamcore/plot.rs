@@ -55,7 +55,8 @@ fn label(v: f64) -> String {
     } else if v >= 1.0 {
         format!("{v}")
     } else {
-        format!("{v:.0e}")
+        let decimals = (-v.log10().floor()) as usize;
+        format!("{v:.decimals$}")
     }
 }
 
@@ -184,7 +185,11 @@ pub fn svg(records: &[Record], title: &str) -> String {
                 label(v)
             );
         }
-        let xname = if *op == "matmul" { "n" } else { "elements" };
+        let xname = match *op {
+            "matmul" => "n",
+            "fft" => "transform length",
+            _ => "elements",
+        };
         let _ = writeln!(
             s,
             r##"<text x="{}" y="{}" text-anchor="middle">{xname}</text>"##,
@@ -263,6 +268,7 @@ mod tests {
             dtype: "f32".into(),
             size: elements.to_string(),
             elements,
+            x: elements,
             repeats: 5,
             median_s: 1.0,
             min_s: 1.0,
@@ -304,5 +310,8 @@ mod tests {
     fn ticks_cover_the_decades() {
         assert_eq!(ticks(1.0, 1000.0), vec![1.0, 10.0, 100.0, 1000.0]);
         assert_eq!(ticks(1.0, 10.0), vec![1.0, 2.0, 5.0, 10.0]);
+        assert_eq!(label(0.2), "0.2");
+        assert_eq!(label(0.01), "0.01");
+        assert_eq!(label(2e6), "2M");
     }
 }

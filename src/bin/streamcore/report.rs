@@ -25,8 +25,10 @@ pub struct Record {
     pub dtype: String,
     /// The shape of the work: n, `m x k x n`, `n x batch`, `w x h x iters`.
     pub size: String,
-    /// Elements (matmul: n), the x axis of the plots.
+    /// Elements of the input (matmul: n * n; fft: length * batch).
     pub elements: u64,
+    /// The x axis of the plots: elements, but n for matmul and the length for fft.
+    pub x: u64,
     pub repeats: usize,
     /// Wall seconds per call, device drained: median, fastest and slowest repeat.
     pub median_s: f64,
@@ -271,6 +273,7 @@ mod tests {
             dtype: "c64".into(),
             size: "1024x256".into(),
             elements: 1 << 18,
+            x: 1024,
             repeats: 5,
             median_s,
             min_s: median_s,
