@@ -1,7 +1,7 @@
 //! CPU side of the `reduce` family over `[outer, k, inner]` views: rows (inner == 1) are
 //! reduced pairwise with eight independent lanes per leaf (vectorised), in parallel by halves;
 //! columns (inner > 1) are accumulated across the contiguous inner axis. f16 and f32 sums and
-//! products accumulate in f64, complex ones in Complex<f64>; integers wrap.
+//! products accumulate in f64, complex ones in `Complex<f64>`; integers wrap.
 
 use half::f16;
 use num_complex::Complex;
