@@ -267,7 +267,7 @@ fn render_fractal(
     Ok(())
 }
 
-/// The ops `--ops` may name.
+/// The ops `--ops` may name, in the suite's order.
 const OPS: [&str; 8] = [
     "to_device",
     "to_ndarray",

@@ -64,21 +64,8 @@ fn label(v: f64) -> String {
 pub fn svg(records: &[Record], title: &str) -> String {
     // op -> series (device or [anchor]) -> points
     let mut panels: BTreeMap<&str, (Series, &str)> = BTreeMap::new();
-    let order = |op: &str| {
-        [
-            "to_device",
-            "to_ndarray",
-            "add",
-            "sum",
-            "matmul",
-            "fft",
-            "fft2",
-            "mandelbrot",
-        ]
-        .iter()
-        .position(|o| *o == op)
-        .unwrap_or(99)
-    };
+    // Panels in the suite's order.
+    let order = |op: &str| crate::OPS.iter().position(|o| *o == op).unwrap_or(99);
     for r in records
         .iter()
         .filter(|r| r.kind != Kind::Ceiling && r.note.is_none())
