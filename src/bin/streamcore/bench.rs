@@ -441,8 +441,8 @@ fn timed(f: impl FnOnce()) -> f64 {
     t.elapsed().as_secs_f64()
 }
 
-/// A tiled transpose (the anchor's 2-D FFT step).
-fn transpose(src: &[Complex32], dst: &mut [Complex32], n: usize) {
+/// A tiled transpose of an n x n matrix (the 2-D FFT anchor and its f64 reference).
+fn transpose<T: Copy>(src: &[T], dst: &mut [T], n: usize) {
     const T: usize = 16;
     for i0 in (0..n).step_by(T) {
         for j0 in (0..n).step_by(T) {
@@ -473,20 +473,10 @@ fn fft2_f64(x: &[Complex32], n: usize) -> Vec<f64> {
     let plan = FftPlanner::<f64>::new().plan_fft_forward(n);
     plan.process(&mut v);
     let mut t = vec![Complex::default(); n * n];
-    for i in 0..n {
-        for j in 0..n {
-            t[j * n + i] = v[i * n + j];
-        }
-    }
+    transpose(&v, &mut t, n);
     plan.process(&mut t);
-    let mut out = Vec::with_capacity(2 * n * n);
-    for i in 0..n {
-        for j in 0..n {
-            let c = t[j * n + i];
-            out.extend([c.re, c.im]);
-        }
-    }
-    out
+    transpose(&t, &mut v, n);
+    v.iter().flat_map(|c| [c.re, c.im]).collect()
 }
 
 /// The escape counts of the plain scalar loop, with the kernels' arithmetic: the pixel's
@@ -951,8 +941,14 @@ pub fn run(cfg: &Config) -> Vec<Record> {
     let mut progress = Progress {
         on: cfg.progress && std::io::stdout().is_terminal(),
         done: 0,
+        // Ceilings: the CPU's, then every other device's; then per case each device, the
+        // host anchor and the CUDA anchor where one runs.
         total: 1
-            + cfg.devices.len()
+            + cfg
+                .devices
+                .iter()
+                .filter(|d| d.kind() != DeviceKind::Cpu)
+                .count()
             + cases.len() * (cfg.devices.len() + 1 + cuda.is_some() as usize),
     };
     let mut out = Vec::new();

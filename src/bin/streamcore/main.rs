@@ -310,7 +310,6 @@ fn bench_devices(names: Option<Vec<String>>) -> Result<Vec<Device>, String> {
     Ok(out)
 }
 
-#[allow(clippy::too_many_arguments)]
 fn run_bench(
     suite: bench::Suite,
     devices: Option<Vec<String>>,
