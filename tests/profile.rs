@@ -2,12 +2,12 @@
 
 mod common;
 
-use common::on_every_device;
+use common::on_every_device_alone;
 use streamcore::prelude::*;
 
 #[test]
 fn profile_returns_the_result_and_times_the_kernels() {
-    on_every_device(|dev| {
+    on_every_device_alone(|dev| {
         let x = Array::<f32>::ones(dev, &[1 << 18]).unwrap();
         let (s, p) = dev.profile(|| x.sum()).unwrap();
         assert_eq!(s.item().unwrap(), (1 << 18) as f32);
@@ -34,7 +34,7 @@ fn profile_returns_the_result_and_times_the_kernels() {
 
 #[test]
 fn a_failed_closure_is_returned_and_the_next_profile_works() {
-    on_every_device(|dev| {
+    on_every_device_alone(|dev| {
         let a = Array::<f32>::ones(dev, &[3]).unwrap();
         let b = Array::<f32>::ones(dev, &[4]).unwrap();
         let err = dev.profile(|| a.add(&b)).unwrap_err();
@@ -46,7 +46,7 @@ fn a_failed_closure_is_returned_and_the_next_profile_works() {
 
 #[test]
 fn profiles_do_not_nest() {
-    on_every_device(|dev| {
+    on_every_device_alone(|dev| {
         if dev.kind() == DeviceKind::Cpu || !dev.info().timestamps {
             return;
         }
@@ -61,7 +61,7 @@ fn profiles_do_not_nest() {
 
 #[test]
 fn ceilings_are_positive_and_plausible() {
-    on_every_device(|dev| {
+    on_every_device_alone(|dev| {
         let c = dev.ceilings().unwrap();
         eprintln!("{dev}: {c:?}");
         assert!(c.copy_bytes >= 1 << 20);

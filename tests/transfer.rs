@@ -3,7 +3,9 @@
 
 mod common;
 
-use common::{Random, devices, on_every_device, random_vec, rng};
+use common::{
+    Random, devices, on_every_device, on_every_device_alone, random_vec, rng, shared_devices,
+};
 use ndarray::{ArrayD, IxDyn, s};
 use streamcore::prelude::*;
 
@@ -121,6 +123,7 @@ fn between_devices<T: Random>(devs: &[Device], r: &mut rand::rngs::StdRng) {
 
 #[test]
 fn arrays_move_between_every_pair_of_devices() {
+    let _shared = shared_devices();
     let devs = devices();
     let mut r = rng();
     for_each_dtype!(T => { between_devices::<T>(&devs, &mut r); });
@@ -146,7 +149,7 @@ fn item_reads_exactly_one_element() {
 
 #[test]
 fn clones_share_the_buffer_and_drops_return_it_to_the_pool() {
-    on_every_device(|dev| {
+    on_every_device_alone(|dev| {
         let bytes = 3 << 20;
         let before = dev.memory_stats();
         let x = Array::<f32>::zeros(dev, &[bytes / 4]).unwrap();

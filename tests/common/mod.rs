@@ -2,6 +2,8 @@
 //! and f64 reference comparisons with stated tolerances.
 #![allow(dead_code)]
 
+use std::sync::RwLock;
+
 use rand::{Rng, SeedableRng, rngs::StdRng};
 use streamcore::prelude::*;
 
@@ -33,12 +35,34 @@ pub fn devices() -> Vec<Device> {
     }
 }
 
+/// Tests of one binary run on parallel threads and share each device. Most only queue work,
+/// but a few read device-wide state (the host-wait counter, the buffer pool's accounting, the
+/// one profile a device runs at a time): those take this lock alone, the rest share it.
+static GATE: RwLock<()> = RwLock::new(());
+
 /// Runs `body` on every test device, naming the device if it panics.
 pub fn on_every_device(mut body: impl FnMut(&Device)) {
+    let _shared = GATE.read().unwrap_or_else(|e| e.into_inner());
     for dev in devices() {
         eprintln!("-- on {dev}");
         body(&dev);
     }
+}
+
+/// Like [`on_every_device`], with no other test of this binary using a device meanwhile:
+/// for tests that read device-wide counters. (On a 16-thread machine the counters moved
+/// under concurrent tests; on 2 threads they rarely did.)
+pub fn on_every_device_alone(mut body: impl FnMut(&Device)) {
+    let _alone = GATE.write().unwrap_or_else(|e| e.into_inner());
+    for dev in devices() {
+        eprintln!("-- on {dev} (no other test running)");
+        body(&dev);
+    }
+}
+
+/// Holds the devices for a test that does not go through [`on_every_device`].
+pub fn shared_devices() -> std::sync::RwLockReadGuard<'static, ()> {
+    GATE.read().unwrap_or_else(|e| e.into_inner())
 }
 
 /// A random generator; the seed is printed so a failure can be replayed with
