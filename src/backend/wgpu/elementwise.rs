@@ -145,13 +145,51 @@ fn rem_(x: i32, y: i32) -> i32 {
 }";
                 "rem_(x, y)".into()
             }
-            // WGSL's float % is x - y * trunc(x / y): not exact, but NumPy's sign rule holds.
+            // The exponents come from the bits: naga gives frexp on f64 an i64 exponent,
+            // which GLSL.std.450 forbids, and NVIDIA's Vulkan driver lost the device on it.
+            // WGSL's float % is x - y * trunc(x / y) with a division allowed 2.5 ULP: on an
+            // H100, 72.4375 % 18.109375 gave 18.109375 (the quotient 3.9999998), and fixing
+            // the quotient needs a fused product, which llvmpipe's fma is not. So the
+            // remainder is a binary long division: subtract the largest y * 2^k not above
+            // |x| until |x| < |y|. Each step is exact (Sterbenz), so the result is exact like
+            // fmod's, in at most (exponent of x - exponent of y + 1) steps. NaN, infinities
+            // and a zero divisor take the built-in % (NaN); an infinite y leaves x. A step cap
+            // keeps a driver that assumes finite math from looping. Then NumPy's sign rule.
             BinaryOp::Rem => {
                 helpers += &"
+fn expo(v: F) -> i32 { return EXPO; }
 fn rem_(x: F, y: F) -> F {
-    let r = x % y;
-    return select(r, r + y, r != 0.0 && ((r < 0.0) != (y < 0.0)));
+    let ay = abs(y);
+    var r = abs(x);
+    if !(ay > 0.0) || !(r <= MAXF) {
+        let m = x % y;
+        return select(m, m + y, m != 0.0 && ((m < 0.0) != (y < 0.0)));
+    }
+    let ey = expo(ay);
+    for (var i = 0; i < 2100 && r >= ay; i++) {
+        let k = expo(r) - ey;
+        let s = ldexp(ay, k);
+        r = r - select(s, ldexp(ay, k - 1), s > r);
+    }
+    let t = select(r, -r, x < 0.0);
+    return select(t, t + y, t != 0.0 && ((t < 0.0) != (y < 0.0)));
 }"
+                .replace(
+                    "EXPO",
+                    if calc == "f64" {
+                        "i32((bitcast<u64>(v) >> 52u) & 0x7fflu)"
+                    } else {
+                        "i32((bitcast<u32>(v) >> 23u) & 0xffu)"
+                    },
+                )
+                .replace(
+                    "MAXF",
+                    if calc == "f64" {
+                        "1.7976931348623157e308"
+                    } else {
+                        "3.40282347e38"
+                    },
+                )
                 .replace('F', calc);
                 "rem_(x, y)".into()
             }
@@ -295,10 +333,11 @@ pub(crate) fn run(
         )));
     }
     let out_dtype = op.out_dtype(d);
-    let nan_bits = uses_nan_test(op, d);
-    if nan_bits && d.needs_f64() && !be.features.contains(wgpu::Features::SHADER_INT64) {
+    // f64 NaN tests and the remainder's exponents read the bits as a u64.
+    let int64 = uses_nan_test(op, d) || op == ElementwiseOp::Binary(BinaryOp::Rem);
+    if int64 && d.needs_f64() && !be.features.contains(wgpu::Features::SHADER_INT64) {
         return Err(unsupported(format!(
-            "{} in f64 must test NaN on the bits, which needs SHADER_INT64; this device lacks it",
+            "{} in f64 needs 64-bit integers in shaders (SHADER_INT64); this device lacks them",
             op.name()
         )));
     }
