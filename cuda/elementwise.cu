@@ -308,14 +308,17 @@ STREAMCORE_PART(cabs_c64, double2, double, hypot(x.x, x.y))
 STREAMCORE_PART(arg_c32, float2, float, atan2f(x.y, x.x))
 STREAMCORE_PART(arg_c64, double2, double, atan2(x.y, x.x))
 
-// ---- casts, with Array::cast's rules: float -> int truncates and saturates, NaN gives 0
-// (the cvt.rzi instructions do exactly that); i32 <-> u32 keep the bits; complex -> real
-// keeps the real part; real -> complex has imaginary part 0.
+// ---- casts, with Array::cast's rules: float -> int truncates and saturates, NaN gives 0;
+// i32 <-> u32 keep the bits; complex -> real keeps the real part; real -> complex has
+// imaginary part 0. The cvt.rzi instructions saturate, but on an H100 f64 NaN -> s32 gave
+// INT_MIN, not 0: NaN is caught explicitly for every pair.
 template <typename I, typename O> __device__ __forceinline__ void cv(I x, O& o) { o = (O)x; }
-__device__ __forceinline__ void cv(float x, int& o) { o = __float2int_rz(x); }
-__device__ __forceinline__ void cv(float x, unsigned& o) { o = __float2uint_rz(x); }
-__device__ __forceinline__ void cv(double x, int& o) { o = __double2int_rz(x); }
-__device__ __forceinline__ void cv(double x, unsigned& o) { o = __double2uint_rz(x); }
+__device__ __forceinline__ void cv(float x, int& o) { o = x != x ? 0 : __float2int_rz(x); }
+__device__ __forceinline__ void cv(float x, unsigned& o) { o = x != x ? 0u : __float2uint_rz(x); }
+__device__ __forceinline__ void cv(double x, int& o) { o = x != x ? 0 : __double2int_rz(x); }
+__device__ __forceinline__ void cv(double x, unsigned& o) {
+    o = x != x ? 0u : __double2uint_rz(x);
+}
 #define STREAMCORE_CV_COMPLEX(V, R)                                                            \
     __device__ __forceinline__ void cv(V x, float& o) { o = (float)x.x; }                     \
     __device__ __forceinline__ void cv(V x, double& o) { o = (double)x.x; }                   \
