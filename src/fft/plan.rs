@@ -142,6 +142,35 @@ impl StockhamPlan {
     }
 }
 
+/// The sub-lengths of the big-radix steps a GPU runs a length-`n` transform in: each at most
+/// `max` (what one block holds), as few steps as possible, the prime factors dealt largest
+/// first to the step with the smallest product so far. None when
+/// `n` has a prime factor above 7 or is 1.
+#[cfg_attr(not(feature = "cuda"), allow(dead_code))]
+pub(crate) fn steps(n: usize, max: usize) -> Option<Vec<usize>> {
+    factor(n)?;
+    // The prime factors, largest first: dealing 2s one at a time balances powers of two.
+    let mut primes = Vec::new();
+    let mut rest = n;
+    for p in [7, 5, 3, 2] {
+        while rest.is_multiple_of(p) {
+            primes.push(p);
+            rest /= p;
+        }
+    }
+    if primes.is_empty() {
+        return None;
+    }
+    (1..=primes.len()).find_map(|k| {
+        let mut bins = vec![1usize; k];
+        for &r in &primes {
+            let b = bins.iter_mut().min().expect("k >= 1");
+            *b *= r;
+        }
+        bins.iter().all(|&b| b <= max).then_some(bins)
+    })
+}
+
 /// The Bluestein length for `n`: the smallest 2-3-5-7-smooth length of at least `2n - 1`.
 pub(crate) fn bluestein_len(n: usize) -> usize {
     let mut m = 2 * n - 1;
@@ -175,6 +204,22 @@ mod tests {
         assert_eq!(factor(97), None);
         assert_eq!(factor(100), Some(vec![5, 5, 4]));
         assert_eq!(bluestein_len(97), 196);
+    }
+
+    #[test]
+    fn steps_cover_the_length_in_few_blocks() {
+        assert_eq!(steps(4096, 4096), Some(vec![4096]));
+        assert_eq!(steps(1 << 20, 4096), Some(vec![1024, 1024]));
+        assert_eq!(steps(1 << 24, 1024), Some(vec![256, 256, 256]));
+        assert_eq!(steps(1 << 24, 4096), Some(vec![4096, 4096]));
+        assert_eq!(steps(1 << 25, 4096).map(|s| s.len()), Some(3));
+        assert_eq!(steps(97, 4096), None);
+        assert_eq!(steps(1, 4096), None);
+        for n in [6usize, 1000, 3 * 5 * 7 * 4096, 1 << 22] {
+            let s = steps(n, 2048).unwrap();
+            assert_eq!(s.iter().product::<usize>(), n);
+            assert!(s.iter().all(|&l| l <= 2048), "{n}: {s:?}");
+        }
     }
 
     #[test]

@@ -4,6 +4,7 @@
 //! cudarc loads libcuda at run time and panics if it is missing, so every entry point first
 //! checks that the library is present and returns [`Error::BackendUnavailable`] otherwise.
 
+mod fft;
 pub(crate) mod nvrtc;
 
 use std::collections::HashMap;
@@ -141,6 +142,7 @@ pub(crate) fn open(ordinal: usize) -> Result<CudaBackend> {
         modules: Mutex::new(HashMap::new()),
         waits: Default::default(),
         fft_tables: Default::default(),
+        steps: Default::default(),
         timer: Mutex::new(None),
         label,
         info,
@@ -180,24 +182,6 @@ struct CopyLayout {
 // SAFETY: plain #[repr(C)] data that matches the kernel's struct field for field.
 unsafe impl cudarc::driver::DeviceRepr for CopyLayout {}
 
-/// The passes of an FFT plan passed to cuda/fft.cu by value (`struct FftPasses` there).
-#[repr(C)]
-#[derive(Clone, Copy, Default)]
-struct FftPasses {
-    count: u32,
-    n: u32,
-    r: [u32; 16],
-    l: [u32; 16],
-    tw: [u32; 16],
-    rt: [u32; 16],
-}
-
-// SAFETY: plain #[repr(C)] data that matches the kernel's struct field for field.
-unsafe impl cudarc::driver::DeviceRepr for FftPasses {}
-
-/// Longest row the shared-memory FFT kernel takes (its register arrays are sized for it).
-const FFT_SHARED_MAX: usize = 4096;
-
 /// A device allocation; returns to the pool when dropped.
 pub(crate) struct CudaBuffer {
     slice: Option<CudaSlice<u8>>,
@@ -230,6 +214,8 @@ pub(crate) struct CudaBackend {
     waits: std::sync::atomic::AtomicU64,
     /// FFT plan tables on this GPU.
     fft_tables: super::FftTables,
+    /// FFT step kernels specialised per sub-length, and their root tables.
+    steps: fft::StepCache,
     /// The start event of the running profile (`Device::profile`), if any.
     timer: Mutex<Option<CudaEvent>>,
 }
@@ -905,88 +891,7 @@ impl Backend for CudaBackend {
         inverse: bool,
         scale: Scale,
     ) -> Result<()> {
-        let [outer, n, inner] = dims.map(|x| x as u64);
-        let len = outer * n * inner;
-        let table = self.fft_tables.get(self, dtype, plan)?;
-        let module = self.module("fft")?;
-        let passes = plan.passes.len();
-        let bytes = plan.n * dtype.size();
-        if inner == 1 && plan.n <= FFT_SHARED_MAX && bytes <= 48 << 10 && passes <= 16 {
-            let mut ps = FftPasses {
-                count: passes as u32,
-                n: plan.n as u32,
-                ..Default::default()
-            };
-            for (i, p) in plan.passes.iter().enumerate() {
-                ps.r[i] = p.r as u32;
-                ps.l[i] = p.l as u32;
-                ps.tw[i] = p.tw as u32;
-                ps.rt[i] = plan.roots[&p.r] as u32;
-            }
-            let name = format!("fft_shared_{}", dtype.short_name());
-            let f = module
-                .load_function(&name)
-                .map_err(|e| self.driver_err(&name, e))?;
-            let cfg = Self::block_grid(outer, bytes as u32);
-            let (src, table) = (self.slice(src)?, self.slice(&table)?);
-            let dst = self.slice_mut(dst)?;
-            let scale_at = (plan.scales + scale as usize) as u64;
-            let inv = inverse as i32;
-            let mut b = self.stream.launch_builder(&f);
-            b.arg(src).arg(&mut *dst).arg(table).arg(&outer).arg(&ps);
-            b.arg(&scale_at).arg(&inv);
-            // SAFETY: src and dst hold outer rows of n complex elements; the block's dynamic
-            // shared memory holds one row; the table holds every index of the plan.
-            return unsafe { b.launch(cfg) }
-                .map(drop)
-                .map_err(|e| self.driver_err(&name, e));
-        }
-        let mut scratch = if passes > 1 {
-            Some(self.alloc(len as usize * dtype.size())?)
-        } else {
-            None
-        };
-        let (src, table) = (self.slice(src)?, self.slice(&table)?);
-        let dst = self.slice_mut(dst)?;
-        let mut scratch = match scratch.as_mut() {
-            Some(b) => Some(self.slice_mut(b)?),
-            None => None,
-        };
-        let inv = inverse as i32;
-        for (idx, pass) in plan.passes.iter().enumerate() {
-            let last = idx + 1 == passes;
-            let name = format!("fft_r{}_{}", pass.r, dtype.short_name());
-            let f = module
-                .load_function(&name)
-                .map_err(|e| self.driver_err(&name, e))?;
-            let to_dst = (passes - 1 - idx).is_multiple_of(2);
-            let (l, tw) = (pass.l as u64, pass.tw as u64);
-            let roots = plan.roots[&pass.r] as u64;
-            let scale_at = (plan.scales + if last { scale as usize } else { 0 }) as u64;
-            let mut b = self.stream.launch_builder(&f);
-            let sc = scratch.as_deref_mut();
-            // Pass 0 reads src; later passes read what the previous one wrote.
-            match (idx, to_dst, sc) {
-                (0, true, _) => b.arg(src).arg(&mut *dst),
-                (0, false, Some(s)) => b.arg(src).arg(s),
-                (_, true, Some(s)) => b.arg(&*s).arg(&mut *dst),
-                (_, false, Some(s)) => b.arg(&*dst).arg(s),
-                _ => unreachable!("scratch exists when there are several passes"),
-            };
-            b.arg(table)
-                .arg(&outer)
-                .arg(&n)
-                .arg(&inner)
-                .arg(&l)
-                .arg(&tw);
-            b.arg(&roots).arg(&scale_at).arg(&inv);
-            // SAFETY: src, dst and scratch hold outer * n * inner complex elements; the
-            // table holds every index of the plan.
-            unsafe { b.launch(Self::launch_cfg(len / pass.r as u64)) }
-                .map(drop)
-                .map_err(|e| self.driver_err(&name, e))?;
-        }
-        Ok(())
+        self.fft_steps(dtype, src, dst, dims, plan, inverse, scale)
     }
 
     fn fractal(&self, job: &FractalJob, values: &mut Buffer, counts: &mut Buffer) -> Result<()> {

@@ -12,7 +12,7 @@ pub const KERNELS: &[(&str, &str)] = &[
     ("ceiling", include_str!("../../../cuda/ceiling.cu")),
     ("creation", include_str!("../../../cuda/creation.cu")),
     ("elementwise", include_str!("../../../cuda/elementwise.cu")),
-    ("fft", include_str!("../../../cuda/fft.cu")),
+    ("fft_step", include_str!("../../../cuda/fft_step.cu")),
     ("fractal", include_str!("../../../cuda/fractal.cu")),
     ("matmul", include_str!("../../../cuda/matmul.cu")),
     ("random", include_str!("../../../cuda/random.cu")),
@@ -25,7 +25,12 @@ pub const KERNELS: &[(&str, &str)] = &[
 pub const PRELUDE: &str = include_str!("../../../cuda/common.cuh");
 
 /// The source NVRTC compiles for op family `family`: the prelude, then cuda/FAMILY.cu.
+/// cuda/fft_step.cu holds templates only; its source here instantiates one step kernel
+/// (the backend writes one per sub-length).
 pub fn kernel_source(family: &str) -> Result<String> {
+    if family == "fft_step" {
+        return Ok(super::fft::step_source(4096, 1, crate::element::DType::C32).1);
+    }
     KERNELS
         .iter()
         .find(|(n, _)| *n == family)
