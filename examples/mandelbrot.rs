@@ -5,7 +5,10 @@
 //! device has f64) and reports how many distinct values f32 would have left.
 //!
 //! cargo run --release --example mandelbrot -- [--width 1024] [--height 768] [--iters 500]
-//!     [--x -0.75] [--y 0] [--span 3.5] [--f64] [--deep] [--frames 3] [--out mandelbrot.png]
+//!     [--x -0.75] [--y 0] [--span 3.5] [--zoom 1] [--f64] [--deep] [--frames 3]
+//!     [--out mandelbrot.png]
+//!
+//! `--zoom Z` magnifies the view Z times about (x, y): its width is span / Z.
 
 #[path = "shared/args.rs"]
 mod args;
@@ -26,7 +29,7 @@ fn main() -> Result<()> {
     let p = EscapeParams {
         width: w,
         height: h,
-        region: Region::centered(a.num("x", x)?, a.num("y", y)?, a.num("span", span)?, w, h),
+        region: Region::centered(a.num("x", x)?, a.num("y", y)?, a.span(span)?, w, h),
         max_iter: a.num("iters", iters)?,
     };
     let f64_ = deep || a.flag("f64");
@@ -54,7 +57,7 @@ fn main() -> Result<()> {
             "deep zoom: {} distinct values in f64, {} in f32 (f32 cannot resolve pixels {:.0e} apart near |c| = 0.76)",
             distinct(img.values.to_vec()?),
             distinct(f32_img.values.to_vec()?),
-            span / w as f64
+            (p.region.x1 - p.region.x0) / w as f64
         );
     }
     let out = a.get("out").unwrap_or("mandelbrot.png");

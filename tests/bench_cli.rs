@@ -198,3 +198,57 @@ fn bad_arguments_are_errors_that_say_what_is_allowed() {
         assert!(text(&out.stderr).contains("none of the devices asked for"));
     }
 }
+
+/// `streamcore fractal --zoom Z` renders the view `--span S / Z` wide; a zoom that is not a
+/// positive finite number is an error naming the flag.
+#[test]
+fn fractal_zoom_magnifies_the_view() {
+    let dir = std::env::temp_dir().join(format!("streamcore-zoom-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let render = |extra: &[&str], name: &str| {
+        let out = dir.join(name);
+        let mut args = vec![
+            "fractal",
+            "mandelbrot",
+            "--device",
+            "cpu",
+            "--width",
+            "64",
+            "--height",
+            "48",
+            "--iters",
+            "60",
+            "--x=-0.6",
+            "--y",
+            "0.4",
+        ];
+        args.extend_from_slice(extra);
+        args.extend_from_slice(&["--out", out.to_str().unwrap()]);
+        let o = streamcore(&args);
+        (o, out)
+    };
+    let (a, pa) = render(&["--zoom", "4"], "zoom.png");
+    assert!(a.status.success(), "{}", text(&a.stderr));
+    let (b, pb) = render(&["--span", "0.875"], "span.png");
+    assert!(b.status.success(), "{}", text(&b.stderr));
+    let (c, pc) = render(&[], "plain.png");
+    assert!(c.status.success(), "{}", text(&c.stderr));
+    let (za, zb, plain) = (
+        std::fs::read(pa).unwrap(),
+        std::fs::read(pb).unwrap(),
+        std::fs::read(pc).unwrap(),
+    );
+    assert_eq!(za, zb, "--zoom 4 draws what --span 3.5/4 draws");
+    assert_ne!(za, plain, "a zoomed view differs from the whole set");
+    for bad in ["0", "inf", "nan", "--zoom=-2"] {
+        let extra: Vec<&str> = if bad.starts_with("--") {
+            vec![bad]
+        } else {
+            vec!["--zoom", bad]
+        };
+        let (o, _) = render(&extra, "bad.png");
+        assert!(!o.status.success(), "--zoom {bad} was accepted");
+        assert!(text(&o.stderr).contains("--zoom"), "{}", text(&o.stderr));
+    }
+    std::fs::remove_dir_all(&dir).ok();
+}

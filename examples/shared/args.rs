@@ -34,6 +34,19 @@ impl Args {
         }
     }
 
+    /// The view's width in the plane: `--span` (default `span`) divided by `--zoom` (a
+    /// magnification, default 1; it must be positive and finite).
+    pub fn span(&self, span: f64) -> Result<f64> {
+        let zoom: f64 = self.num("zoom", 1.0)?;
+        if !(zoom.is_finite() && zoom > 0.0) {
+            return Err(Error::InvalidArgument {
+                op: "example flags",
+                detail: format!("--zoom {zoom} must be a positive, finite magnification"),
+            });
+        }
+        Ok(self.num("span", span)? / zoom)
+    }
+
     /// The device named by `--device` (default `best`).
     pub fn device(&self) -> Result<Device> {
         Device::open(self.get("device").unwrap_or("best"))

@@ -59,6 +59,9 @@ enum Command {
         /// Width of the view in the plane (escape time).
         #[arg(long, default_value_t = 3.5)]
         span: f64,
+        /// Magnification about (x, y): the view's width is span / zoom (escape time).
+        #[arg(long, default_value_t = 1.0)]
+        zoom: f64,
         /// Julia constant c, real part.
         #[arg(long, default_value_t = -0.8, allow_hyphen_values = true)]
         cx: f64,
@@ -206,6 +209,19 @@ fn table(devices: &[DeviceInfo]) -> String {
             .map(|r| line(r.iter().map(String::as_str).collect())),
     );
     out.join("\n")
+}
+
+/// The view's width for `--span` and `--zoom`; a zoom that is not a positive finite number is
+/// an error that says so.
+fn zoomed(span: f64, zoom: f64) -> streamcore::Result<f64> {
+    if zoom.is_finite() && zoom > 0.0 {
+        Ok(span / zoom)
+    } else {
+        Err(streamcore::Error::InvalidArgument {
+            op: "streamcore fractal",
+            detail: format!("--zoom {zoom}: the magnification must be a positive, finite number"),
+        })
+    }
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -394,6 +410,7 @@ fn main() -> std::process::ExitCode {
             x,
             y,
             span,
+            zoom,
             cx,
             cy,
             f64,
@@ -401,7 +418,8 @@ fn main() -> std::process::ExitCode {
             frames,
             out,
         } => {
-            let run = Device::open(&device).and_then(|dev| {
+            let run = zoomed(span, zoom).and_then(|span| {
+                let dev = Device::open(&device)?;
                 render_fractal(
                     kind,
                     &dev,
