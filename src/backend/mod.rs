@@ -273,18 +273,16 @@ pub(crate) trait Backend: Send + Sync {
         out: &mut Buffer,
         len: usize,
     ) -> Result<()>;
-    /// Complex transforms of length `plan.n` along the middle axis of `src`, viewed as
+    /// Complex transforms of length n along the middle axis of `src`, viewed as
     /// `[outer, n, inner]` elements of `dtype` (C32 or C64), into `dst`; the result is
     /// multiplied by `scale`. Backends that return false from `fft_any_length` get only
-    /// lengths whose plan is `direct` (the op layer runs Bluestein for the others).
-    #[allow(clippy::too_many_arguments)]
+    /// lengths whose `StockhamPlan` is `direct` (the op layer runs Bluestein for the others).
     fn fft(
         &self,
         dtype: DType,
         src: &Buffer,
         dst: &mut Buffer,
         dims: [usize; 3],
-        plan: &StockhamPlan,
         inverse: bool,
         scale: Scale,
     ) -> Result<()>;

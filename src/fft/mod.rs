@@ -26,7 +26,7 @@ use crate::device::Device;
 use crate::element::Element;
 use crate::error::{Error, Result};
 use crate::ops::shape::{Slice, axis as norm_axis};
-use plan::{Scale, StockhamPlan};
+use plan::Scale;
 
 /// Which direction carries the `1/n` (NumPy's `norm`).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
@@ -189,8 +189,7 @@ fn c2c<C: Element>(x: &Array<C>, ax: usize, inverse: bool, scale: Scale) -> Resu
         // A one-point transform is the point itself, and every scale of it is 1.
         return Ok(x.clone());
     }
-    let plan = StockhamPlan::get(n);
-    if backend.fft_any_length() || plan.direct() {
+    if backend.fft_any_length() || plan::smooth(n) {
         let outer: usize = shape[..ax].iter().product();
         let inner: usize = shape[ax + 1..].iter().product();
         let mut out = Array::<C>::uninit(&dev, &shape, "fft")?;
@@ -199,7 +198,6 @@ fn c2c<C: Element>(x: &Array<C>, ax: usize, inverse: bool, scale: Scale) -> Resu
             x.buffer(),
             out.buffer_mut()?,
             [outer, n, inner],
-            &plan,
             inverse,
             scale,
         )?;

@@ -62,6 +62,16 @@ pub(crate) fn root(num: u64, den: u64) -> (f64, f64) {
     (a.cos(), a.sin())
 }
 
+/// True when `n` has no prime factor above 7 (GPU kernels then run it directly).
+pub(crate) fn smooth(mut n: usize) -> bool {
+    for p in [2, 3, 5, 7] {
+        while n > 1 && n.is_multiple_of(p) {
+            n /= p;
+        }
+    }
+    n == 1
+}
+
 /// The radices of `n` (largest first), or None when a prime factor exceeds 7.
 pub(crate) fn factor(n: usize) -> Option<Vec<usize>> {
     let mut rest = n;
@@ -204,6 +214,9 @@ mod tests {
         assert_eq!(factor(97), None);
         assert_eq!(factor(100), Some(vec![5, 5, 4]));
         assert_eq!(bluestein_len(97), 196);
+        for n in 1..3000 {
+            assert_eq!(smooth(n), factor(n).is_some(), "{n}");
+        }
     }
 
     #[test]

@@ -38,7 +38,18 @@ impl Plans {
     }
 }
 
-fn plan<T: FftNum>(m: &Cache<T>, n: usize, inverse: bool) -> Arc<dyn Fft<T>> {
+fn plan<T: Scratch>(m: &Cache<T>, n: usize, inverse: bool) -> Arc<dyn Fft<T>> {
+    // The plan a thread used last, checked first: a lock and a hash cost about a tenth of a
+    // 1024-point transform.
+    if let Some(f) = T::last_plan(n, inverse) {
+        return f;
+    }
+    let f = shared_plan(m, n, inverse);
+    T::set_last_plan(n, inverse, f.clone());
+    f
+}
+
+fn shared_plan<T: FftNum>(m: &Cache<T>, n: usize, inverse: bool) -> Arc<dyn Fft<T>> {
     let mut g = lock(m);
     let (planner, cache) = &mut *g;
     cache
@@ -55,17 +66,32 @@ fn plan<T: FftNum>(m: &Cache<T>, n: usize, inverse: bool) -> Arc<dyn Fft<T>> {
 }
 
 /// Per-thread scratch for rustfft, kept between calls: allocating (and zeroing) it per
-/// call costs as much as a 64K-point transform.
+/// call costs as much as a 64K-point transform. And the plan the thread used last (rustfft
+/// plans depend on the length and direction only, so any backend's may be reused).
 pub(crate) trait Scratch: FftNum {
     fn with_scratch<R>(len: usize, f: impl FnOnce(&mut [Complex<Self>]) -> R) -> R;
+    fn last_plan(n: usize, inverse: bool) -> Option<Arc<dyn Fft<Self>>>;
+    fn set_last_plan(n: usize, inverse: bool, f: Arc<dyn Fft<Self>>);
 }
 
+type LastPlan<T> = std::cell::RefCell<Option<(usize, bool, Arc<dyn Fft<T>>)>>;
+
 macro_rules! scratch_impl {
-    ($t:ty, $name:ident) => {
+    ($t:ty, $name:ident, $last:ident) => {
         thread_local! {
             static $name: std::cell::RefCell<Vec<Complex<$t>>> = const { std::cell::RefCell::new(Vec::new()) };
+            static $last: LastPlan<$t> = const { std::cell::RefCell::new(None) };
         }
         impl Scratch for $t {
+            fn last_plan(n: usize, inverse: bool) -> Option<Arc<dyn Fft<$t>>> {
+                $last.with(|c| match &*c.borrow() {
+                    Some((m, i, f)) if *m == n && *i == inverse => Some(f.clone()),
+                    _ => None,
+                })
+            }
+            fn set_last_plan(n: usize, inverse: bool, f: Arc<dyn Fft<$t>>) {
+                $last.with(|c| *c.borrow_mut() = Some((n, inverse, f)));
+            }
             fn with_scratch<R>(len: usize, f: impl FnOnce(&mut [Complex<$t>]) -> R) -> R {
                 $name.with(|cell| match cell.try_borrow_mut() {
                     Ok(mut v) => {
@@ -81,8 +107,8 @@ macro_rules! scratch_impl {
         }
     };
 }
-scratch_impl!(f32, SCRATCH_F32);
-scratch_impl!(f64, SCRATCH_F64);
+scratch_impl!(f32, SCRATCH_F32, LAST_F32);
+scratch_impl!(f64, SCRATCH_F64, LAST_F64);
 
 /// Transforms `src` (`[outer, n, inner]` complex elements of `d`) into `dst`, scaled.
 pub(crate) fn run(

@@ -39,8 +39,8 @@ use rayon::prelude::*;
 use super::pool::{Pool, size_class};
 use super::{
     Backend, Buffer, CreationOp, Distribution, ElementwiseOp, FractalJob, HostSource, Layout,
-    MatmulDims, MemoryStats, ReduceOp, Scale, ScanOp, StockhamPlan, StridedCopy, as_uninit,
-    foreign_buffer, write_bytes,
+    MatmulDims, MemoryStats, ReduceOp, Scale, ScanOp, StridedCopy, as_uninit, foreign_buffer,
+    write_bytes,
 };
 use crate::device::{DeviceInfo, DeviceKind};
 use crate::element::DType;
@@ -441,7 +441,6 @@ impl Backend for CpuBackend {
         src: &Buffer,
         dst: &mut Buffer,
         dims: [usize; 3],
-        _plan: &StockhamPlan,
         inverse: bool,
         scale: Scale,
     ) -> Result<()> {

@@ -152,15 +152,13 @@ impl CudaBackend {
         Ok(b)
     }
 
-    /// The transform of `[outer, n, inner]` (`plan` is the length's) as big-radix steps.
-    #[allow(clippy::too_many_arguments)]
+    /// The transform of `[outer, n, inner]` as big-radix steps.
     pub(super) fn fft_steps(
         &self,
         d: DType,
         src: &Buffer,
         dst: &mut Buffer,
         [outer, n, inner]: [usize; 3],
-        plan: &StockhamPlan,
         inverse: bool,
         scale: Scale,
     ) -> Result<()> {
@@ -176,7 +174,7 @@ impl CudaBackend {
         let max = block_elements(d);
         // One step where the row fits a block; else sub-lengths of at most a quarter block, so
         // that every block moves runs of at least 4 columns (32 bytes of c32) through memory.
-        let lens = steps(plan.n, if n <= max { max } else { max / 4 }).ok_or_else(|| {
+        let lens = steps(n, if n <= max { max } else { max / 4 }).ok_or_else(|| {
             Error::invalid(
                 "fft",
                 format!("length {n} has a prime factor above 7 (Bluestein runs above the backend)"),

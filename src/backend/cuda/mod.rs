@@ -20,8 +20,8 @@ use rayon::prelude::*;
 use super::pool::{Pool, size_class};
 use super::{
     Backend, Buffer, CeilingJob, CreationOp, Distribution, ElementwiseOp, FractalJob, HostSource,
-    KernelTime, Layout, MatmulDims, MemoryStats, ReduceOp, Scale, ScanOp, StockhamPlan,
-    StridedCopy, foreign_buffer,
+    KernelTime, Layout, MatmulDims, MemoryStats, ReduceOp, Scale, ScanOp, StridedCopy,
+    foreign_buffer,
 };
 use crate::device::{DeviceInfo, DeviceKind};
 use crate::element::DType;
@@ -887,11 +887,10 @@ impl Backend for CudaBackend {
         src: &Buffer,
         dst: &mut Buffer,
         dims: [usize; 3],
-        plan: &StockhamPlan,
         inverse: bool,
         scale: Scale,
     ) -> Result<()> {
-        self.fft_steps(dtype, src, dst, dims, plan, inverse, scale)
+        self.fft_steps(dtype, src, dst, dims, inverse, scale)
     }
 
     fn fractal(&self, job: &FractalJob, values: &mut Buffer, counts: &mut Buffer) -> Result<()> {

@@ -124,17 +124,16 @@ fn shared_source(c: &str, plan: &StockhamPlan, inverse: bool) -> String {
 const SHARED_MAX: usize = 4096;
 
 /// Runs the transform (see `Backend::fft`).
-#[allow(clippy::too_many_arguments)]
 pub(crate) fn run(
     be: &WgpuBackend,
     d: DType,
     src: &Buffer,
     dst: &mut Buffer,
     [outer, n, inner]: [usize; 3],
-    plan: &StockhamPlan,
     inverse: bool,
     scale: Scale,
 ) -> Result<()> {
+    let plan = &*StockhamPlan::get(n);
     let len = (outer * n * inner) as u64;
     if len > u32::MAX as u64 {
         return Err(Error::SizeOverLimit {

@@ -18,8 +18,8 @@ use std::sync::{Arc, Mutex, OnceLock};
 
 use super::{
     Backend, Buffer, CeilingJob, CreationOp, Distribution, ElementwiseOp, FractalJob, HostSource,
-    KernelTime, Layout, MatmulDims, MemoryStats, ReduceOp, Scale, ScanOp, StockhamPlan,
-    StridedCopy, foreign_buffer, lock,
+    KernelTime, Layout, MatmulDims, MemoryStats, ReduceOp, Scale, ScanOp, StridedCopy,
+    foreign_buffer, lock,
 };
 use crate::device::{DeviceInfo, DeviceKind, WgpuOptions};
 use crate::element::DType;
@@ -491,11 +491,10 @@ impl Backend for WgpuBackend {
         src: &Buffer,
         dst: &mut Buffer,
         dims: [usize; 3],
-        plan: &StockhamPlan,
         inverse: bool,
         scale: Scale,
     ) -> Result<()> {
-        fft::run(self, dtype, src, dst, dims, plan, inverse, scale)
+        fft::run(self, dtype, src, dst, dims, inverse, scale)
     }
 
     fn fractal(&self, job: &FractalJob, values: &mut Buffer, counts: &mut Buffer) -> Result<()> {
