@@ -25,15 +25,17 @@ pub(crate) struct Pass {
 /// - per pass, `exp(-2 pi i s k / (l r))` at `tw + k (r - 1) + s - 1` for `k < l`, `1 <= s < r`;
 /// - at `roots[r]`, the r-th roots of unity `exp(-2 pi i m / r)` for `m < r`;
 /// - at `scales`, the output scales `[1, 1/n, 1/sqrt(n)]` (only the last pass applies one).
+///
+/// Only the GPU backends use it (the CPU runs rustfft's own plans).
 #[derive(Debug)]
+#[cfg_attr(not(any(feature = "wgpu", feature = "cuda")), allow(dead_code))]
 pub(crate) struct StockhamPlan {
-    #[cfg_attr(not(any(feature = "wgpu", feature = "cuda")), allow(dead_code))]
     pub(crate) n: usize,
     pub(crate) passes: Vec<Pass>,
     pub(crate) table: Vec<(f64, f64)>,
     #[cfg_attr(not(feature = "cuda"), allow(dead_code))]
     pub(crate) roots: HashMap<usize, usize>,
-    #[cfg_attr(not(any(feature = "wgpu", feature = "cuda")), allow(dead_code))]
+    #[cfg_attr(not(feature = "wgpu"), allow(dead_code))]
     pub(crate) scales: usize,
 }
 
@@ -86,6 +88,7 @@ pub(crate) fn factor(n: usize) -> Option<Vec<usize>> {
     (rest == 1).then_some(out)
 }
 
+#[cfg_attr(not(any(feature = "wgpu", feature = "cuda")), allow(dead_code))]
 impl StockhamPlan {
     fn new(n: usize) -> StockhamPlan {
         let radices = factor(n).unwrap_or_default();
@@ -144,11 +147,6 @@ impl StockhamPlan {
                 .collect();
             bytemuck::cast_slice(&v).to_vec()
         }
-    }
-
-    /// True when GPU kernels can run this length directly.
-    pub(crate) fn direct(&self) -> bool {
-        !self.passes.is_empty()
     }
 }
 

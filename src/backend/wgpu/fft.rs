@@ -143,7 +143,7 @@ pub(crate) fn run(
             device: be.label.clone(),
         });
     }
-    debug_assert!(plan.direct() && plan.n == n);
+    debug_assert!(!plan.passes.is_empty() && plan.n == n);
     let c = if d == DType::C64 {
         "vec2<f64>"
     } else {
