@@ -137,21 +137,24 @@ fn streamcore_ops(c: &mut Criterion) {
             });
             g.finish();
         }
-        // 100 dependent ops queued back to back, one wait at the end: time per op.
-        let small = Array::<f32>::linspace(&dev, 0.0, 1.0, 1 << 20).unwrap();
+        // 100 dependent ops queued back to back, one wait at the end: time per op. At 1K
+        // elements this is the fixed cost of an op (recording, submission, launch).
         let mut g = c.benchmark_group(format!("chain100/{name}"));
         g.throughput(Throughput::Elements(100));
         g.sample_size(10).measurement_time(time);
-        g.bench_function(BenchmarkId::from_parameter("1M"), |bch| {
-            bch.iter(|| {
-                let mut z = small.clone();
-                for _ in 0..100 {
-                    z = (&z * 1.0001).unwrap();
-                }
-                dev.synchronize().unwrap();
-                black_box(z)
-            })
-        });
+        for (label, len) in [("1K", 1 << 10), ("1M", 1 << 20)] {
+            let small = Array::<f32>::linspace(&dev, 0.0, 1.0, len).unwrap();
+            g.bench_function(BenchmarkId::from_parameter(label), |bch| {
+                bch.iter(|| {
+                    let mut z = small.clone();
+                    for _ in 0..100 {
+                        z = (&z * 1.0001).unwrap();
+                    }
+                    dev.synchronize().unwrap();
+                    black_box(z)
+                })
+            });
+        }
         g.finish();
     }
 }

@@ -26,9 +26,9 @@ pub(crate) fn run(be: &WgpuBackend, dst: &WgpuBuffer, bytes: u64, op: &CreationO
 fn fill(be: &WgpuBackend, dst: &WgpuBuffer, bytes: u64, pattern: &[u8]) -> Result<()> {
     let words = bytes.div_ceil(4);
     if pattern.iter().all(|&b| b == 0) {
-        let mut enc = be.device.create_command_encoder(&Default::default());
-        enc.clear_buffer(&dst.raw, 0, Some(words * 4));
-        be.queue.submit([enc.finish()]);
+        let mut rec = be.record();
+        rec.encoder().clear_buffer(&dst.raw, 0, Some(words * 4));
+        rec.finish(words * 4);
         return be.check_health();
     }
     // Tile the element's bytes over 16 bytes: four words, repeating every `period` words.

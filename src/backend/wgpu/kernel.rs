@@ -4,6 +4,7 @@
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
+use super::batch::SLOT;
 use super::{WgpuBackend, lock};
 use crate::error::{Error, Result};
 
@@ -89,9 +90,6 @@ impl KernelCache {
     }
 }
 
-/// Uniform parameter blocks are written into a buffer of this size.
-const PARAMS_BYTES: u64 = 256;
-
 impl WgpuBackend {
     /// Records one pass of `kernel` over `count` items: workgroups of WORKGROUP invocations,
     /// laid out in two dimensions when one would exceed the per-dimension limit (kernels
@@ -150,20 +148,11 @@ impl WgpuBackend {
         let per_chunk =
             (self.limits.max_storage_buffer_binding_size / widest / align * align).max(align);
         let scope = self.device.push_error_scope(wgpu::ErrorFilter::Validation);
-        let mut enc = self.device.create_command_encoder(&Default::default());
+        let mut rec = self.record();
         let mut first = 0;
         while first < items {
             let count = (items - first).min(per_chunk);
-            let block = params(first, count);
-            debug_assert!(block.len() as u64 <= PARAMS_BYTES);
-            // Freed by wgpu once the submission no longer needs it.
-            let u = self.device.create_buffer(&wgpu::BufferDescriptor {
-                label: Some("streamcore params"),
-                size: PARAMS_BYTES,
-                usage: wgpu::BufferUsages::UNIFORM | wgpu::BufferUsages::COPY_DST,
-                mapped_at_creation: false,
-            });
-            self.queue.write_buffer(&u, 0, &block);
+            let (u, at) = rec.uniform(&params(first, count));
             let chunk = |b, size| binding(b, first * size, count * size);
             let mut entries = vec![
                 wgpu::BindGroupEntry {
@@ -172,7 +161,7 @@ impl WgpuBackend {
                 },
                 wgpu::BindGroupEntry {
                     binding: 1,
-                    resource: u.as_entire_binding(),
+                    resource: wgpu::BindingResource::Buffer(binding(&u, at, SLOT)),
                 },
             ];
             for (k, input) in inputs.iter().enumerate() {
@@ -190,10 +179,18 @@ impl WgpuBackend {
                 layout: &kernel.layout,
                 entries: &entries,
             });
-            self.encode_dispatch(&mut enc, kernel, &bind, count);
+            self.encode_dispatch(rec.encoder(), kernel, &bind, count);
             first += count;
         }
-        self.queue.submit([enc.finish()]);
+        let traffic = items * item_bytes
+            + inputs
+                .iter()
+                .map(|o| match *o {
+                    Operand::Chunked(_, b) => items * b,
+                    Operand::Whole(_, bytes) => bytes,
+                })
+                .sum::<u64>();
+        rec.finish(traffic);
         if let Some(e) = pollster::block_on(scope.pop()) {
             return Err(self.scope_error(e, items * item_bytes));
         }
@@ -220,18 +217,12 @@ impl WgpuBackend {
                 device: self.label.clone(),
             });
         }
-        debug_assert!(params.len() as u64 <= PARAMS_BYTES);
         let scope = self.device.push_error_scope(wgpu::ErrorFilter::Validation);
-        let u = self.device.create_buffer(&wgpu::BufferDescriptor {
-            label: Some("streamcore params"),
-            size: PARAMS_BYTES,
-            usage: wgpu::BufferUsages::UNIFORM | wgpu::BufferUsages::COPY_DST,
-            mapped_at_creation: false,
-        });
-        self.queue.write_buffer(&u, 0, params);
+        let mut rec = self.record();
+        let (u, at) = rec.uniform(params);
         let mut entries = vec![wgpu::BindGroupEntry {
             binding: 0,
-            resource: u.as_entire_binding(),
+            resource: wgpu::BindingResource::Buffer(binding(&u, at, SLOT)),
         }];
         for (k, &(b, bytes)) in buffers.iter().enumerate() {
             entries.push(wgpu::BindGroupEntry {
@@ -244,9 +235,8 @@ impl WgpuBackend {
             layout: &kernel.layout,
             entries: &entries,
         });
-        let mut enc = self.device.create_command_encoder(&Default::default());
-        self.encode_dispatch(&mut enc, kernel, &bind, invocations);
-        self.queue.submit([enc.finish()]);
+        self.encode_dispatch(rec.encoder(), kernel, &bind, invocations);
+        rec.finish(buffers.iter().map(|&(_, bytes)| bytes).sum());
         if let Some(e) = pollster::block_on(scope.pop()) {
             return Err(self.scope_error(e, 0));
         }

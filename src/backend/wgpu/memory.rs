@@ -6,6 +6,7 @@ use std::sync::{Arc, Mutex};
 
 use rayon::prelude::*;
 
+use super::batch::STAGE_MAX;
 use super::{WgpuBackend, lock};
 use crate::backend::cpu::PARALLEL_MIN;
 use crate::backend::pool::{MemoryStats, Pool, size_class};
@@ -36,9 +37,9 @@ pub(crate) struct WgpuBuffer {
 
 impl Drop for WgpuBuffer {
     fn drop(&mut self) {
-        if let Some(b) = self.pool.put(self.capacity, self.raw.clone()) {
-            b.destroy();
-        }
+        // A buffer the pool does not keep is released, not destroyed: work still pending
+        // may use it, and wgpu frees it once nothing does.
+        drop(self.pool.put(self.capacity, self.raw.clone()));
     }
 }
 
@@ -135,7 +136,7 @@ impl Memory {
                     if !matches!(e, Error::OutOfMemory { .. }) {
                         return Err(e);
                     }
-                    self.empty();
+                    self.empty(be);
                     self.create(be, class, STORAGE_USAGE, false)
                 })?;
                 self.pool.note_alloc(class);
@@ -195,9 +196,13 @@ impl Memory {
                     .for_each(|(i, c)| src(base + i * HOST_CHUNK, c));
             }
             staging.unmap();
-            let mut enc = be.device.create_command_encoder(&Default::default());
-            enc.copy_buffer_to_buffer(&staging, 0, &dst.raw, off, n4);
-            be.queue.submit([enc.finish()]);
+            // After the pending work, which may still use `dst`; submitted at once, since
+            // the staging buffer is mapped again below.
+            let mut rec = be.record();
+            rec.encoder()
+                .copy_buffer_to_buffer(&staging, 0, &dst.raw, off, n4);
+            rec.finish(n4);
+            be.flush();
             // Map it again in the background; the callback returns it to the ready list.
             let ready = self.upload_ready.clone();
             let keep = staging.clone();
@@ -225,6 +230,18 @@ impl Memory {
         let Some(size) = wgpu::BufferSize::new(round4(bytes)) else {
             return Ok(()); // nothing to write
         };
+        if bytes <= STAGE_MAX {
+            // Staged with the pending batch and copied in order with its commands.
+            let mut rec = be.record();
+            let (staging, at) = rec.stage(bytes as usize, |d| src(0, d));
+            rec.encoder()
+                .copy_buffer_to_buffer(&staging, at, &dst.raw, 0, size.get());
+            rec.finish(bytes);
+            return be.check_health();
+        }
+        // The queue's writes land before anything still pending: submit that first, since it
+        // may use `dst` (a pooled buffer can be reused while work on it is queued).
+        be.flush();
         let scope = be.device.push_error_scope(wgpu::ErrorFilter::Validation);
         let view = be.queue.write_buffer_with(&dst.raw, 0, size);
         let error = pollster::block_on(scope.pop());
@@ -265,14 +282,16 @@ impl Memory {
                     b
                 }
             };
-            let mut enc = be.device.create_command_encoder(&Default::default());
-            enc.copy_buffer_to_buffer(&src.raw, off, &staging, 0, n4);
-            let index = be.queue.submit([enc.finish()]);
+            let mut rec = be.record();
+            rec.encoder()
+                .copy_buffer_to_buffer(&src.raw, off, &staging, 0, n4);
+            rec.finish(n4);
+            let index = be.flush();
             let (tx, rx) = std::sync::mpsc::channel();
             staging
                 .slice(..n4)
                 .map_async(wgpu::MapMode::Read, move |r| drop(tx.send(r)));
-            be.wait(Some(index))?;
+            be.wait(index)?;
             let mapped = rx.recv().map_err(|_| Error::DeviceLost {
                 device: be.label.clone(),
                 reason: "a download's map callback never ran".into(),
@@ -311,7 +330,10 @@ impl Memory {
         self.pool.stats()
     }
 
-    pub(crate) fn empty(&self) {
+    pub(crate) fn empty(&self, be: &WgpuBackend) {
+        // Pooled buffers may still be used by pending work, which must be submitted before
+        // they are destroyed (wgpu then frees each once its last submission is done).
+        be.flush();
         for b in self.pool.drain() {
             b.destroy();
         }

@@ -1,6 +1,7 @@
 //! The wgpu backend: adapter discovery and ranking, device creation with the adapter's own
 //! limits and features, and the [`Backend`] implementation over WGSL kernels.
 
+mod batch;
 mod creation;
 mod elementwise;
 mod fft;
@@ -257,6 +258,10 @@ pub(crate) struct WgpuBackend {
     fft_tables: super::FftTables,
     /// The running profile's timestamps (`Device::profile`), if any.
     timer: Mutex<Option<timer::Timer>>,
+    /// Work recorded and not yet submitted.
+    pending: Mutex<batch::Pending>,
+    /// Queue submissions made (each a batch of ops).
+    submits: std::sync::atomic::AtomicU64,
 }
 
 impl WgpuBackend {
@@ -284,6 +289,8 @@ impl WgpuBackend {
             kernels: kernel::KernelCache::default(),
             fft_tables: Default::default(),
             timer: Mutex::new(None),
+            pending: Mutex::default(),
+            submits: Default::default(),
             info,
             device,
             queue,
@@ -333,7 +340,8 @@ impl WgpuBackend {
         }
     }
 
-    /// Blocks until `index` (or everything submitted) has finished.
+    /// Blocks until `index` (or everything submitted) has finished. Pending work is not
+    /// waited for: `flush` it first.
     fn wait(&self, index: Option<wgpu::SubmissionIndex>) -> Result<()> {
         self.waits
             .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
@@ -502,8 +510,11 @@ impl Backend for WgpuBackend {
     }
 
     fn synchronize(&self) -> Result<()> {
-        // Flush writes staged by small uploads, then wait for everything.
-        self.queue.submit([]);
+        // Submit the pending batch, or at least the writes staged by small uploads, then
+        // wait for everything.
+        if self.flush().is_none() {
+            self.queue.submit([]);
+        }
         self.wait(None)
     }
 
@@ -516,7 +527,7 @@ impl Backend for WgpuBackend {
     }
 
     fn empty_cache(&self) {
-        self.memory.empty();
+        self.memory.empty(self);
     }
 
     fn timer_start(&self) -> Result<bool> {

@@ -60,6 +60,8 @@ impl WgpuBackend {
         let Some(t) = lock(&self.timer).take() else {
             return Ok(None);
         };
+        // The timed passes must be submitted before their timestamps are resolved.
+        self.flush();
         if t.overflow {
             return Ok(None);
         }
