@@ -362,9 +362,12 @@ pub(crate) enum CeilingJob {
 /// uploaded on first use and kept.
 #[cfg_attr(not(any(feature = "wgpu", feature = "cuda")), allow(dead_code))]
 #[derive(Default)]
-pub(crate) struct FftTables(
-    std::sync::Mutex<std::collections::HashMap<(usize, DType), std::sync::Arc<Buffer>>>,
-);
+pub(crate) struct FftTables {
+    plans: TableMap,
+    roots: TableMap,
+}
+
+type TableMap = std::sync::Mutex<std::collections::HashMap<(usize, DType), std::sync::Arc<Buffer>>>;
 
 #[cfg_attr(not(any(feature = "wgpu", feature = "cuda")), allow(dead_code))]
 impl FftTables {
@@ -375,12 +378,32 @@ impl FftTables {
         d: DType,
         plan: &StockhamPlan,
     ) -> Result<std::sync::Arc<Buffer>> {
-        let key = (plan.n, d);
-        if let Some(t) = lock(&self.0).get(&key) {
+        Self::cached(&self.plans, backend, (plan.n, d), || plan.table_bytes(d))
+    }
+
+    /// The two-level root table of length `n` (`fft::plan::root_table`) as complex `d`.
+    pub(crate) fn roots(
+        &self,
+        backend: &dyn Backend,
+        d: DType,
+        n: usize,
+    ) -> Result<std::sync::Arc<Buffer>> {
+        Self::cached(&self.roots, backend, (n, d), || {
+            crate::fft::plan::complex_bytes(&crate::fft::plan::root_table(n), d)
+        })
+    }
+
+    fn cached(
+        map: &TableMap,
+        backend: &dyn Backend,
+        key: (usize, DType),
+        bytes: impl FnOnce() -> Vec<u8>,
+    ) -> Result<std::sync::Arc<Buffer>> {
+        if let Some(t) = lock(map).get(&key) {
             return Ok(t.clone());
         }
-        let buf = std::sync::Arc::new(backend.upload_new(&plan.table_bytes(d))?);
-        lock(&self.0).insert(key, buf.clone());
+        let buf = std::sync::Arc::new(backend.upload_new(&bytes())?);
+        lock(map).insert(key, buf.clone());
         Ok(buf)
     }
 }

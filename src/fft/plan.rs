@@ -136,17 +136,22 @@ impl StockhamPlan {
     /// The table as the bytes of complex `d` (C32: rounded to f32 once; C64: as computed).
     #[cfg_attr(not(any(feature = "wgpu", feature = "cuda")), allow(dead_code))]
     pub(crate) fn table_bytes(&self, d: crate::element::DType) -> Vec<u8> {
-        if d == crate::element::DType::C64 {
-            let v: Vec<f64> = self.table.iter().flat_map(|&(re, im)| [re, im]).collect();
-            bytemuck::cast_slice(&v).to_vec()
-        } else {
-            let v: Vec<f32> = self
-                .table
-                .iter()
-                .flat_map(|&(re, im)| [re as f32, im as f32])
-                .collect();
-            bytemuck::cast_slice(&v).to_vec()
-        }
+        complex_bytes(&self.table, d)
+    }
+}
+
+/// f64 pairs as the bytes of complex `d` (C32: each rounded to f32 once; C64: as they are).
+#[cfg_attr(not(any(feature = "wgpu", feature = "cuda")), allow(dead_code))]
+pub(crate) fn complex_bytes(v: &[(f64, f64)], d: crate::element::DType) -> Vec<u8> {
+    if d == crate::element::DType::C64 {
+        let v: Vec<f64> = v.iter().flat_map(|&(re, im)| [re, im]).collect();
+        bytemuck::cast_slice(&v).to_vec()
+    } else {
+        let v: Vec<f32> = v
+            .iter()
+            .flat_map(|&(re, im)| [re as f32, im as f32])
+            .collect();
+        bytemuck::cast_slice(&v).to_vec()
     }
 }
 
@@ -177,6 +182,74 @@ pub(crate) fn steps(n: usize, max: usize) -> Option<Vec<usize>> {
         }
         bins.iter().all(|&b| b <= max).then_some(bins)
     })
+}
+
+/// How one big-radix step of sub-length `len` over `[outer, n, inner]` is cut into blocks
+/// (CUDA) or workgroups (WGSL) of `cols` columns each, so that loads and stores run along the
+/// contiguous index. `mode` 1: the columns differ in the inner index (`inner % cols == 0`);
+/// 2: in j (`inner == 1`, `t % cols == 0`, t = n / len); 0: in the batch row (`t == 1`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[cfg_attr(not(any(feature = "wgpu", feature = "cuda")), allow(dead_code))]
+pub(crate) struct StepLayout {
+    pub(crate) mode: u32,
+    pub(crate) cols: usize,
+    /// Blocks (workgroups) the step launches.
+    pub(crate) groups: u64,
+}
+
+/// The layout of a step of sub-length `len` whose block holds at most `max` elements.
+#[cfg_attr(not(any(feature = "wgpu", feature = "cuda")), allow(dead_code))]
+pub(crate) fn step_layout([outer, n, inner]: [usize; 3], len: usize, max: usize) -> StepLayout {
+    let t = n / len;
+    let cap = (max / len).max(1);
+    let (mode, cols) = if inner > 1 {
+        (1, pow2_divisor(inner as u64, cap))
+    } else if t > 1 {
+        (2, pow2_divisor(t as u64, cap))
+    } else {
+        // Rows of the batch: the largest power of two that fits.
+        (0, 1 << (usize::BITS - 1 - cap.leading_zeros()))
+    };
+    let groups = match mode {
+        1 => (outer * t * (inner / cols)) as u64,
+        2 => (outer * (t / cols)) as u64,
+        _ => outer.div_ceil(cols) as u64,
+    };
+    StepLayout { mode, cols, groups }
+}
+
+/// The largest power of two at most `max` that divides `x`.
+fn pow2_divisor(x: u64, max: usize) -> usize {
+    let mut c = 1;
+    while c * 2 <= max && x.is_multiple_of(c as u64 * 2) {
+        c *= 2;
+    }
+    c
+}
+
+/// How many bits the low half of the root table for `n` covers: about sqrt(n).
+#[cfg_attr(not(any(feature = "wgpu", feature = "cuda")), allow(dead_code))]
+pub(crate) fn root_shift(n: usize) -> u32 {
+    (n.next_power_of_two().trailing_zeros()).div_ceil(2)
+}
+
+/// The two-level root table of length `n` for the steps: `exp(-2 pi i e / n)` for every
+/// e < n is `lo[e & mask] * hi[e >> shift]`; the table holds lo (2^shift entries), then hi,
+/// then (at [`root_scales_at`]) the scales `[1, 1/n, 1/sqrt(n)]` as in [`StockhamPlan`].
+#[cfg_attr(not(any(feature = "wgpu", feature = "cuda")), allow(dead_code))]
+pub(crate) fn root_table(n: usize) -> Vec<(f64, f64)> {
+    let b = 1usize << root_shift(n);
+    let lo = (0..b).map(|e| root(e as u64, n as u64));
+    let hi = (0..n.div_ceil(b)).map(|e| root((e * b) as u64, n as u64));
+    let scales = [Scale::One, Scale::InvN, Scale::InvSqrtN].map(|sc| (sc.factor(n), 0.0));
+    lo.chain(hi).chain(scales).collect()
+}
+
+/// Where [`root_table`]`(n)` keeps its scales.
+#[cfg_attr(not(feature = "wgpu"), allow(dead_code))]
+pub(crate) fn root_scales_at(n: usize) -> usize {
+    let b = 1usize << root_shift(n);
+    b + n.div_ceil(b)
 }
 
 /// The Bluestein length for `n`: the smallest 2-3-5-7-smooth length of at least `2n - 1`.
@@ -231,6 +304,41 @@ mod tests {
             assert_eq!(s.iter().product::<usize>(), n);
             assert!(s.iter().all(|&l| l <= 2048), "{n}: {s:?}");
         }
+    }
+
+    #[test]
+    fn two_level_roots_multiply_to_every_root() {
+        for n in [8usize, 1000, 4096, 1 << 20, 3 * 1024 * 7] {
+            let t = root_table(n);
+            let s = root_shift(n);
+            let b = 1usize << s;
+            for e in [0, 1, b - 1, b, n / 2 + 3, n - 1] {
+                let (lo, hi) = (t[e & (b - 1)], t[b + (e >> s)]);
+                let got = (lo.0 * hi.0 - lo.1 * hi.1, lo.0 * hi.1 + lo.1 * hi.0);
+                let want = root(e as u64, n as u64);
+                assert!((got.0 - want.0).abs() < 1e-14 && (got.1 - want.1).abs() < 1e-14);
+            }
+            assert_eq!(t[root_scales_at(n) + 1], (1.0 / n as f64, 0.0));
+            assert_eq!(t.len(), root_scales_at(n) + 3);
+        }
+    }
+
+    #[test]
+    fn step_layouts_run_along_the_contiguous_index() {
+        // Strided axis: columns along the inner index.
+        let l = step_layout([2, 1024, 64], 1024, 4096);
+        assert_eq!((l.mode, l.cols, l.groups), (1, 4, 2 * 16));
+        // First of two steps of a long row: columns along j.
+        let l = step_layout([3, 1 << 20, 1], 1024, 4096);
+        assert_eq!((l.mode, l.cols, l.groups), (2, 4, 3 * 256));
+        // A batch of short rows: several rows per block, the last block partly full.
+        let l = step_layout([5, 1024, 1], 1024, 4096);
+        assert_eq!((l.mode, l.cols, l.groups), (0, 4, 2));
+        // Odd inner stride: one column per block.
+        let l = step_layout([1, 8, 3], 8, 4096);
+        assert_eq!((l.mode, l.cols, l.groups), (1, 1, 3));
+        // Rows longer than a block still get one column.
+        assert_eq!(step_layout([1, 4096, 1], 4096, 2048).cols, 1);
     }
 
     #[test]

@@ -11,7 +11,7 @@ use super::{CudaBackend, nvrtc};
 use crate::backend::{Backend, Buffer, lock};
 use crate::element::DType;
 use crate::error::{Error, Result};
-use crate::fft::plan::{Scale, StockhamPlan, root, steps};
+use crate::fft::plan::{Scale, StockhamPlan, root_shift, step_layout, steps};
 
 /// Complex elements one block holds in shared memory (36 KiB of either type with the padding).
 fn block_elements(d: DType) -> usize {
@@ -41,34 +41,10 @@ struct FftStepDims {
 // SAFETY: plain #[repr(C)] data that matches the kernel's struct field for field.
 unsafe impl cudarc::driver::DeviceRepr for FftStepDims {}
 
-/// Specialised step modules and two-level root tables of one GPU.
+/// Specialised step modules of one GPU.
 #[derive(Default)]
 pub(super) struct StepCache {
     modules: Mutex<HashMap<String, Arc<CudaModule>>>,
-    roots: Mutex<HashMap<(usize, DType), Arc<Buffer>>>,
-}
-
-/// The largest power of two at most `max` that divides `x`.
-fn pow2_divisor(x: u64, max: usize) -> usize {
-    let mut c = 1;
-    while c * 2 <= max && x.is_multiple_of(c as u64 * 2) {
-        c *= 2;
-    }
-    c
-}
-
-/// How many bits the low half of the root table for `n` covers: about sqrt(n).
-fn root_shift(n: usize) -> u32 {
-    (n.next_power_of_two().trailing_zeros()).div_ceil(2)
-}
-
-/// `exp(-2 pi i e / n)` for every e < n as `lo[e & mask] * hi[e >> shift]`: the table holds lo
-/// (2^shift entries) then hi.
-fn root_table(n: usize) -> Vec<(f64, f64)> {
-    let b = 1usize << root_shift(n);
-    let lo = (0..b).map(|e| root(e as u64, n as u64));
-    let hi = (0..n.div_ceil(b)).map(|e| root((e * b) as u64, n as u64));
-    lo.chain(hi).collect()
 }
 
 /// The CUDA source of the step kernel for sub-length `len`, `cols` columns per block.
@@ -132,26 +108,6 @@ impl CudaBackend {
         Ok((name, module))
     }
 
-    fn root_buffer(&self, n: usize, d: DType) -> Result<Arc<Buffer>> {
-        if let Some(b) = lock(&self.steps.roots).get(&(n, d)) {
-            return Ok(b.clone());
-        }
-        let t = root_table(n);
-        let bytes = if d == DType::C64 {
-            let v: Vec<f64> = t.iter().flat_map(|&(re, im)| [re, im]).collect();
-            bytemuck::cast_slice(&v).to_vec()
-        } else {
-            let v: Vec<f32> = t
-                .iter()
-                .flat_map(|&(re, im)| [re as f32, im as f32])
-                .collect();
-            bytemuck::cast_slice(&v).to_vec()
-        };
-        let b = Arc::new(self.upload_new(&bytes)?);
-        lock(&self.steps.roots).insert((n, d), b.clone());
-        Ok(b)
-    }
-
     /// The transform of `[outer, n, inner]` as big-radix steps.
     pub(super) fn fft_steps(
         &self,
@@ -189,27 +145,15 @@ impl CudaBackend {
         let mut l = 1usize;
         for (i, &len) in lens.iter().enumerate() {
             let t = n / len;
-            let cap = max / len;
-            let (mode, cols) = if inner > 1 {
-                (1, pow2_divisor(inner as u64, cap))
-            } else if t > 1 {
-                (2, pow2_divisor(t as u64, cap))
-            } else {
-                // Rows of the batch: the largest power of two that fits.
-                (0, 1 << (usize::BITS - 1 - cap.leading_zeros()))
-            };
-            let groups = match mode {
-                1 => (outer * t * (inner / cols)) as u64,
-                2 => (outer * (t / cols)) as u64,
-                _ => outer.div_ceil(cols) as u64,
-            };
+            let layout = step_layout([outer, n, inner], len, max);
+            let (mode, cols, groups) = (layout.mode, layout.cols, layout.groups);
             let (name, module) = self.step_module(len, cols, d)?;
             let f = module
                 .load_function(&name)
                 .map_err(|e| self.driver_err(&name, e))?;
             let sub = self.fft_tables.get(self, d, &StockhamPlan::get(len))?;
             let roots = if l > 1 {
-                Some(self.root_buffer(l * len, d)?)
+                Some(self.fft_tables.roots(self, d, l * len)?)
             } else {
                 None
             };
@@ -268,21 +212,6 @@ impl CudaBackend {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn two_level_roots_multiply_to_every_root() {
-        for n in [8usize, 1000, 4096, 1 << 20, 3 * 1024 * 7] {
-            let t = root_table(n);
-            let s = root_shift(n);
-            let b = 1usize << s;
-            for e in [0, 1, b - 1, b, n / 2 + 3, n - 1] {
-                let (lo, hi) = (t[e & (b - 1)], t[b + (e >> s)]);
-                let got = (lo.0 * hi.0 - lo.1 * hi.1, lo.0 * hi.1 + lo.1 * hi.0);
-                let want = root(e as u64, n as u64);
-                assert!((got.0 - want.0).abs() < 1e-14 && (got.1 - want.1).abs() < 1e-14);
-            }
-        }
-    }
 
     /// Every radix and both types, through NVRTC (CI sets STREAMCORE_REQUIRE_NVRTC).
     #[test]

@@ -147,7 +147,6 @@ impl WgpuBackend {
             .fold(item_bytes, u64::max);
         let per_chunk =
             (self.limits.max_storage_buffer_binding_size / widest / align * align).max(align);
-        let scope = self.device.push_error_scope(wgpu::ErrorFilter::Validation);
         let mut rec = self.record();
         let mut first = 0;
         while first < items {
@@ -174,11 +173,7 @@ impl WgpuBackend {
                     resource: wgpu::BindingResource::Buffer(b),
                 });
             }
-            let bind = self.device.create_bind_group(&wgpu::BindGroupDescriptor {
-                label: None,
-                layout: &kernel.layout,
-                entries: &entries,
-            });
+            let bind = self.bind_group(kernel, &entries, items * item_bytes)?;
             self.encode_dispatch(rec.encoder(), kernel, &bind, count);
             first += count;
         }
@@ -191,10 +186,27 @@ impl WgpuBackend {
                 })
                 .sum::<u64>();
         rec.finish(traffic);
-        if let Some(e) = pollster::block_on(scope.pop()) {
-            return Err(self.scope_error(e, items * item_bytes));
-        }
         self.check_health()
+    }
+
+    /// A bind group for `kernel`, checked before anything is recorded with it: an invalid
+    /// one would poison the whole pending batch, not just its own op.
+    fn bind_group(
+        &self,
+        kernel: &Kernel,
+        entries: &[wgpu::BindGroupEntry<'_>],
+        bytes: u64,
+    ) -> Result<wgpu::BindGroup> {
+        let scope = self.device.push_error_scope(wgpu::ErrorFilter::Validation);
+        let bind = self.device.create_bind_group(&wgpu::BindGroupDescriptor {
+            label: None,
+            layout: &kernel.layout,
+            entries,
+        });
+        match pollster::block_on(scope.pop()) {
+            Some(e) => Err(self.scope_error(e, bytes)),
+            None => Ok(bind),
+        }
     }
 }
 
@@ -217,7 +229,6 @@ impl WgpuBackend {
                 device: self.label.clone(),
             });
         }
-        let scope = self.device.push_error_scope(wgpu::ErrorFilter::Validation);
         let mut rec = self.record();
         let (u, at) = rec.uniform(params);
         let mut entries = vec![wgpu::BindGroupEntry {
@@ -230,16 +241,9 @@ impl WgpuBackend {
                 resource: wgpu::BindingResource::Buffer(binding(b, 0, bytes.max(4))),
             });
         }
-        let bind = self.device.create_bind_group(&wgpu::BindGroupDescriptor {
-            label: None,
-            layout: &kernel.layout,
-            entries: &entries,
-        });
+        let bind = self.bind_group(kernel, &entries, 0)?;
         self.encode_dispatch(rec.encoder(), kernel, &bind, invocations);
         rec.finish(buffers.iter().map(|&(_, bytes)| bytes).sum());
-        if let Some(e) = pollster::block_on(scope.pop()) {
-            return Err(self.scope_error(e, 0));
-        }
         self.check_health()
     }
 }
