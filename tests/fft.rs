@@ -8,6 +8,7 @@ mod common;
 
 use common::{on_every_device, rng};
 use rand::Rng;
+use streamcore::Slice;
 use streamcore::fft::{self, FftOptions, FftnOptions, Norm};
 use streamcore::prelude::*;
 
@@ -426,5 +427,125 @@ fn plans_check_their_shape_and_match_plain_calls() {
         ));
         assert!(fft::FftPlan::<Complex32>::new(dev, &[0, 4], &[0], false, Norm::Backward).is_err());
         assert!(fft::FftPlan::<Complex32>::new(dev, &[4], &[1], false, Norm::Backward).is_err());
+    });
+}
+
+/// rfft and irfft against the f64 reference at the tolerances, for even lengths (the
+/// CPU runs them as half-length complex transforms) and odd ones, batched rows, both float
+/// types, every norm; irfft ignores the imaginary parts of the first and last bins, as a real
+/// signal's spectrum has none there.
+#[test]
+fn real_transforms_match_the_f64_reference() {
+    fn check<R: Element + fft::FftElement>(dev: &Device, r: &mut rand::rngs::StdRng) {
+        if !dev.supports(R::DTYPE) {
+            return;
+        }
+        for (rows, n) in [
+            (3usize, 2usize),
+            (2, 4),
+            (1, 6),
+            (5, 10),
+            (4, 100),
+            (3, 1000),
+        ]
+        .into_iter()
+        .chain([(2, 1024), (1, 4096), (2, 65536), (1, 17), (2, 97)])
+        {
+            let v: Vec<f64> = (0..rows * n).map(|_| r.random_range(-1.0..1.0)).collect();
+            let x = Array::from_vec(dev, v.iter().map(|&a| R::from_f64(a)).collect(), &[rows, n])
+                .unwrap();
+            let exact: Vec<C64> = x
+                .to_vec()
+                .unwrap()
+                .into_iter()
+                .map(|a| C64::new(a.to_f64(), 0.0))
+                .collect();
+            let want = reference(&exact, &[rows, n], 1, false);
+            let m = n / 2 + 1;
+            let half: Vec<C64> = (0..rows)
+                .flat_map(|i| want[i * n..i * n + m].to_vec())
+                .collect();
+            for norm in [Norm::Backward, Norm::Ortho, Norm::Forward] {
+                let o = FftOptions {
+                    norm,
+                    ..Default::default()
+                };
+                let s = match norm {
+                    Norm::Backward => 1.0,
+                    Norm::Ortho => 1.0 / (n as f64).sqrt(),
+                    Norm::Forward => 1.0 / n as f64,
+                };
+                let spec = fft::rfft_with(&x, &o).unwrap();
+                assert_eq!(spec.shape(), &[rows, m]);
+                let scaled: Vec<C64> = half.iter().map(|z| z * s).collect();
+                let e = rel_l2(&pairs(&spec), &scaled);
+                assert!(
+                    e <= tol::<R::Complex>(n),
+                    "rfft {rows}x{n} {norm:?} on {dev}: {e:e}"
+                );
+                // The way back, with junk in the imaginary parts it must ignore.
+                let mut bins = spec.to_vec().unwrap();
+                for row in bins.chunks_mut(m) {
+                    let (re0, _) = row[0].to_c64();
+                    row[0] = R::Complex::from_c64(re0, 0.75);
+                    if n % 2 == 0 {
+                        let (re, _) = row[m - 1].to_c64();
+                        row[m - 1] = R::Complex::from_c64(re, -0.5);
+                    }
+                }
+                let bins = Array::from_vec(dev, bins, &[rows, m]).unwrap();
+                let back = fft::irfft_with(
+                    &bins,
+                    &FftOptions {
+                        n: Some(n),
+                        norm,
+                        ..Default::default()
+                    },
+                )
+                .unwrap();
+                assert_eq!(back.shape(), &[rows, n]);
+                let got: Vec<(f64, f64)> = back
+                    .to_vec()
+                    .unwrap()
+                    .into_iter()
+                    .map(|a| (a.to_f64(), 0.0))
+                    .collect();
+                let e = rel_l2(&got, &exact);
+                assert!(
+                    e <= 2.0 * tol::<R::Complex>(n),
+                    "irfft {rows}x{n} {norm:?} on {dev}: {e:e}"
+                );
+            }
+        }
+        // n cropping and zero padding of the bins, as NumPy: irfft of the first 3 bins of a
+        // 10-point signal to 8 points equals the 8-point inverse of those bins, zero-padded.
+        let x = Array::from_vec(
+            dev,
+            (0..10).map(|i| R::from_f64(i as f64 * 0.1)).collect(),
+            &[10],
+        )
+        .unwrap();
+        let spec = fft::rfft(&x).unwrap();
+        let three = spec.slice(&[Slice::range(0, 3)]).unwrap();
+        let got = fft::irfft(&three, Some(8)).unwrap().to_vec().unwrap();
+        let bins: Vec<C64> = pairs(&three).iter().map(|&(a, b)| C64::new(a, b)).collect();
+        let mut full = vec![C64::new(0.0, 0.0); 8];
+        full[0] = C64::new(bins[0].re, 0.0);
+        for k in 1..3 {
+            full[k] = bins[k];
+            full[8 - k] = bins[k].conj();
+        }
+        let want = reference(&full, &[8], 0, true);
+        for (g, w) in got.iter().zip(&want) {
+            assert!(
+                (g.to_f64() - w.re / 8.0).abs() < 1e-5,
+                "irfft n=8 of 3 bins on {dev}"
+            );
+        }
+    }
+    let mut r = rng();
+    on_every_device(|dev| {
+        check::<f32>(dev, &mut r);
+        check::<f64>(dev, &mut r);
     });
 }

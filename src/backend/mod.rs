@@ -290,6 +290,28 @@ pub(crate) trait Backend: Send + Sync {
     fn fft_any_length(&self) -> bool {
         false
     }
+    /// True when the backend runs real transforms itself (`fft_real`).
+    fn has_fft_real(&self) -> bool {
+        false
+    }
+    /// Real transforms of even length n along the last axis of `[rows, n]` (only called when
+    /// `has_fft_real`): forward, n reals of the real type of `dtype` (C32 or C64) to
+    /// `n/2 + 1` complex bins per row; inverse, `n/2 + 1` bins (the imaginary parts of the
+    /// first and last ignored) to n reals. Scaled by `scale`.
+    fn fft_real(
+        &self,
+        dtype: DType,
+        _src: &Buffer,
+        _dst: &mut Buffer,
+        _dims: [usize; 2],
+        _inverse: bool,
+        _scale: Scale,
+    ) -> Result<()> {
+        Err(Error::invalid(
+            "fft_real",
+            format!("{dtype}: this backend has no real transforms (a streamcore bug)"),
+        ))
+    }
     /// Renders a fractal into `values` (f32 per pixel) and `counts` (u32 iterations).
     fn fractal(&self, job: &FractalJob, values: &mut Buffer, counts: &mut Buffer) -> Result<()>;
     /// A new buffer holding a copy of `bytes` (tables and parameters from the host).

@@ -290,6 +290,10 @@ pub fn rfft_with<T: FftElement>(x: &Array<T>, o: &FftOptions) -> Result<Array<T:
         });
     }
     let ax = norm_axis("rfft", o.axis, x.ndim())?;
+    let n = o.n.unwrap_or(x.shape()[ax]);
+    if let Some(out) = real_transform::<T, T::Complex>(x, ax, n, n / 2 + 1, false, o.norm)? {
+        return Ok(out);
+    }
     let full = fft_impl("rfft", x, o, false)?;
     let n = full.shape()[ax];
     let mut sl = vec![Slice::ALL; x.ndim()];
@@ -324,6 +328,9 @@ pub fn irfft_with<C: FftElement>(x: &Array<C>, o: &FftOptions) -> Result<Array<C
             format!("output length 0 (from {m} input bins): give n >= 1"),
         ));
     }
+    if let Some(out) = real_transform::<C, C::Real>(x, ax, n / 2 + 1, n, true, o.norm)? {
+        return Ok(out);
+    }
     // The Hermitian spectrum of length n: bins 0..=n/2 as given (cropped or padded), the
     // rest conj(X[n - k]).
     let half = resize("irfft", &x.share::<C>(x.shape())?, ax, n / 2 + 1)?;
@@ -337,6 +344,42 @@ pub fn irfft_with<C: FftElement>(x: &Array<C>, o: &FftOptions) -> Result<Array<C
         half
     };
     c2c(&full, ax, true, o.norm.scale(true))?.real()
+}
+
+/// A real transform along the last axis on a backend that has one (`Backend::fft_real`):
+/// `x` resized to `len_in` along it, into `len_out` elements of `U` per row. `None` when
+/// the backend has none or the case is not one it runs (odd lengths, other axes); the caller
+/// then runs the complex transform.
+fn real_transform<T: Element, U: Element>(
+    x: &Array<T>,
+    ax: usize,
+    len_in: usize,
+    len_out: usize,
+    inverse: bool,
+    norm: Norm,
+) -> Result<Option<Array<U>>> {
+    let n = if inverse { len_out } else { len_in };
+    let dev = x.device().clone();
+    let even_last = ax + 1 == x.ndim() && n >= 2 && n.is_multiple_of(2);
+    if !even_last || x.is_empty() || !dev.backend().has_fft_real() {
+        return Ok(None);
+    }
+    let complex = if inverse { T::DTYPE } else { U::DTYPE };
+    dev.backend().check_dtype(complex)?;
+    let xr = resize(if inverse { "irfft" } else { "rfft" }, x, ax, len_in)?;
+    let mut shape = x.shape().to_vec();
+    let rows = x.len() / shape[ax];
+    shape[ax] = len_out;
+    let mut out = Array::<U>::uninit(&dev, &shape, if inverse { "irfft" } else { "rfft" })?;
+    dev.backend().fft_real(
+        complex,
+        xr.buffer(),
+        out.buffer_mut()?,
+        [rows, n],
+        inverse,
+        norm.scale(inverse),
+    )?;
+    Ok(Some(out))
 }
 
 /// The axes and lengths of an N-D transform.

@@ -461,6 +461,33 @@ impl Backend for CpuBackend {
         true
     }
 
+    fn fft_real(
+        &self,
+        dtype: DType,
+        src: &Buffer,
+        dst: &mut Buffer,
+        dims: [usize; 2],
+        inverse: bool,
+        scale: Scale,
+    ) -> Result<()> {
+        let s = cpu(src)?.bytes();
+        let d = cpu_mut(dst)?.bytes_mut();
+        let bytes = dims[0] * (dims[1] + 2) * dtype.size() / 2;
+        let plans = &self.fft_plans;
+        if dims[0] == 1 {
+            fft::real(plans, dtype, s, d, dims, inverse, scale);
+        } else {
+            self.run(bytes, || {
+                fft::real(plans, dtype, s, d, dims, inverse, scale)
+            });
+        }
+        Ok(())
+    }
+
+    fn has_fft_real(&self) -> bool {
+        true
+    }
+
     fn host_fma_gflops(&self) -> Option<f64> {
         Some(self.install(simd::fma_ceiling_gflops))
     }
