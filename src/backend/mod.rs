@@ -290,8 +290,8 @@ pub(crate) trait Backend: Send + Sync {
     fn fft_any_length(&self) -> bool {
         false
     }
-    /// True when the backend runs real transforms itself (`fft_real`).
-    fn has_fft_real(&self) -> bool {
+    /// True when the backend runs real transforms of even length `n` itself (`fft_real`).
+    fn has_fft_real(&self, _n: usize) -> bool {
         false
     }
     /// Real transforms of even length n along the last axis of `[rows, n]` (only called when
@@ -387,6 +387,7 @@ pub(crate) enum CeilingJob {
 pub(crate) struct FftTables {
     plans: TableMap,
     roots: TableMap,
+    real: TableMap,
 }
 
 type TableMap = std::sync::Mutex<std::collections::HashMap<(usize, DType), std::sync::Arc<Buffer>>>;
@@ -412,6 +413,18 @@ impl FftTables {
     ) -> Result<std::sync::Arc<Buffer>> {
         Self::cached(&self.roots, backend, (n, d), || {
             crate::fft::plan::complex_bytes(&crate::fft::plan::root_table(n), d)
+        })
+    }
+
+    /// The real transforms' table of length `n` (`fft::plan::real_table`) as complex `d`.
+    pub(crate) fn real(
+        &self,
+        backend: &dyn Backend,
+        d: DType,
+        n: usize,
+    ) -> Result<std::sync::Arc<Buffer>> {
+        Self::cached(&self.real, backend, (n, d), || {
+            crate::fft::plan::complex_bytes(&crate::fft::plan::real_table(n), d)
         })
     }
 

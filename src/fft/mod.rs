@@ -361,7 +361,7 @@ fn real_transform<T: Element, U: Element>(
     let n = if inverse { len_out } else { len_in };
     let dev = x.device().clone();
     let even_last = ax + 1 == x.ndim() && n >= 2 && n.is_multiple_of(2);
-    if !even_last || x.is_empty() || !dev.backend().has_fft_real() {
+    if !even_last || x.is_empty() || !dev.backend().has_fft_real(n) {
         return Ok(None);
     }
     let complex = if inverse { T::DTYPE } else { U::DTYPE };

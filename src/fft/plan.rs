@@ -245,6 +245,17 @@ pub(crate) fn root_table(n: usize) -> Vec<(f64, f64)> {
     lo.chain(hi).chain(scales).collect()
 }
 
+/// The table of the GPU real transforms of even length `n` (shaders/fft_real.wgsl):
+/// `exp(-2 pi i k / n)` for k < n/2, then the scales `[1, 1/n, 1/sqrt(n)]`.
+#[cfg_attr(not(any(feature = "wgpu", feature = "cuda")), allow(dead_code))]
+pub(crate) fn real_table(n: usize) -> Vec<(f64, f64)> {
+    let scales = [Scale::One, Scale::InvN, Scale::InvSqrtN].map(|sc| (sc.factor(n), 0.0));
+    (0..n / 2)
+        .map(|k| root(k as u64, n as u64))
+        .chain(scales)
+        .collect()
+}
+
 /// Where [`root_table`]`(n)` keeps its scales.
 #[cfg_attr(not(feature = "wgpu"), allow(dead_code))]
 pub(crate) fn root_scales_at(n: usize) -> usize {

@@ -484,7 +484,7 @@ impl Backend for CpuBackend {
         Ok(())
     }
 
-    fn has_fft_real(&self) -> bool {
+    fn has_fft_real(&self, _n: usize) -> bool {
         true
     }
 

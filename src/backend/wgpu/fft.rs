@@ -6,7 +6,7 @@
 use std::fmt::Write;
 
 use super::WgpuBackend;
-use super::kernel::specialise;
+use super::kernel::{section, specialise};
 use crate::backend::{Backend, Buffer};
 use crate::element::DType;
 use crate::error::{Error, Result};
@@ -335,6 +335,70 @@ pub(crate) fn run(
         l *= sub_len;
     }
     Ok(())
+}
+
+const REAL_SOURCE: &str = include_str!("../../../shaders/fft_real.wgsl");
+
+/// True when `real` runs length `n`: even, with a half length the step kernels take.
+pub(crate) fn has_real(n: usize) -> bool {
+    n >= 4 && n.is_multiple_of(2) && crate::fft::plan::smooth(n / 2)
+}
+
+/// Real transforms of even length n (see `Backend::fft_real`): a complex transform of
+/// length n/2 and the split between the two (shaders/fft_real.wgsl), through a scratch
+/// buffer of n/2 complex numbers per row.
+pub(crate) fn real(
+    be: &WgpuBackend,
+    d: DType,
+    src: &Buffer,
+    dst: &mut Buffer,
+    [rows, n]: [usize; 2],
+    inverse: bool,
+    scale: Scale,
+) -> Result<()> {
+    let m = n / 2;
+    let mut half = be.alloc(rows * m * d.size())?;
+    let table = be.fft_tables.real(be, d, n)?;
+    let c = if d == DType::C64 {
+        "vec2<f64>"
+    } else {
+        "vec2<f32>"
+    };
+    let entry = if inverse { "inverse" } else { "forward" };
+    let kernel = be
+        .kernels
+        .get(be, &format!("fft/real/{d}/{entry}"), "main", || {
+            specialise(&section(REAL_SOURCE, entry), &[("C", c)])
+        })?;
+    let pairs = m / 2 + 1;
+    let split = |from: &Buffer, to: &Buffer, scale_at: usize| -> Result<()> {
+        let params: [u32; 4] = [rows as u32, m as u32, pairs as u32, scale_at as u32];
+        let bins = (rows * (m + 1) * d.size()) as u64;
+        let halves = (rows * m * d.size()) as u64;
+        let (from_bytes, to_bytes) = if inverse {
+            (bins, halves)
+        } else {
+            (halves, bins)
+        };
+        be.dispatch(
+            &kernel,
+            bytemuck::cast_slice(&params),
+            &[
+                (be.raw(from)?, from_bytes),
+                (be.raw(to)?, to_bytes),
+                (be.raw(&table)?, ((m + 3) * d.size()) as u64),
+            ],
+            (rows * pairs) as u64,
+        )
+    };
+    // The scale is n's, so the split applies it (the half-length transform would apply m's).
+    if inverse {
+        split(src, &half, m + scale as usize)?;
+        run(be, d, &half, dst, [rows, m, 1], true, Scale::One)
+    } else {
+        run(be, d, src, &mut half, [rows, m, 1], false, Scale::One)?;
+        split(&half, dst, m + scale as usize)
+    }
 }
 
 #[cfg(test)]

@@ -505,6 +505,22 @@ impl Backend for WgpuBackend {
         fft::run(self, dtype, src, dst, dims, inverse, scale)
     }
 
+    fn has_fft_real(&self, n: usize) -> bool {
+        fft::has_real(n)
+    }
+
+    fn fft_real(
+        &self,
+        dtype: DType,
+        src: &Buffer,
+        dst: &mut Buffer,
+        dims: [usize; 2],
+        inverse: bool,
+        scale: Scale,
+    ) -> Result<()> {
+        fft::real(self, dtype, src, dst, dims, inverse, scale)
+    }
+
     fn fractal(&self, job: &FractalJob, values: &mut Buffer, counts: &mut Buffer) -> Result<()> {
         fractal::run(self, job, self.raw(values)?, self.raw(counts)?)
     }
