@@ -1,6 +1,6 @@
-// fft_step: templates only; src/backend/cuda/fft.rs appends, per (L, COLS, type), a kernel
-// fft_step_L_COLS_c32|c64 naming the radix passes of L as template arguments, so that every
-// loop bound, stride and shift is a constant.
+// fft_step: templates only; src/backend/cuda/fft.rs appends, per (L, COLS, threads, type), a
+// kernel fft_step_L_COLS_NT_c32|c64 naming the radix passes of L as template arguments, so
+// that every loop bound, stride and shift is a constant.
 //
 // A length-n transform runs as a few big-radix Stockham steps (one step when n fits a block).
 // Step (L, l) over [outer, n, inner] with t = n / L: column (o, j, i) reads x[j + s t]
@@ -109,14 +109,14 @@ __device__ __host__ constexpr unsigned col_stride(unsigned len) { return pad(len
 
 // One radix-R pass over sub-transforms of LI inside every column of the block (length L,
 // columns LP apart); all butterflies go to registers, then after a barrier to their places.
-template <typename C, int R, unsigned L, unsigned LI, unsigned COLS, unsigned LP, bool INV>
+template <typename C, int R, unsigned L, unsigned LI, unsigned COLS, unsigned LP, unsigned NT, bool INV>
 __device__ __forceinline__ void sub_pass(C* sh, const C* tw, const C* rt) {
-    constexpr unsigned T = L / R, B = COLS * T, NB = (B + 255) / 256;
+    constexpr unsigned T = L / R, B = COLS * T, NB = (B + NT - 1) / NT;
     C ys[NB][R];
 #pragma unroll
     for (unsigned q = 0; q < NB; ++q) {
-        unsigned b = threadIdx.x + q * 256;
-        if (B % 256 == 0 || b < B) {
+        unsigned b = threadIdx.x + q * NT;
+        if (B % NT == 0 || b < B) {
             unsigned c = b / T, jj = b % T, k = jj % LI;
             const C* col = sh + c * LP;
             C u[R];
@@ -134,8 +134,8 @@ __device__ __forceinline__ void sub_pass(C* sh, const C* tw, const C* rt) {
     __syncthreads();
 #pragma unroll
     for (unsigned q = 0; q < NB; ++q) {
-        unsigned b = threadIdx.x + q * 256;
-        if (B % 256 == 0 || b < B) {
+        unsigned b = threadIdx.x + q * NT;
+        if (B % NT == 0 || b < B) {
             unsigned c = b / T, jj = b % T, k = jj % LI;
             C* col = sh + c * LP;
             const unsigned at = (jj - k) * R + k;
@@ -148,65 +148,87 @@ __device__ __forceinline__ void sub_pass(C* sh, const C* tw, const C* rt) {
 
 // Element q of this thread's share of the block's COLS x L elements: its column c and its
 // index s in the column, running along c (c_fast) or along s; false past the last column.
-template <unsigned COLS, unsigned L>
+template <unsigned COLS, unsigned L, unsigned NT>
 __device__ __forceinline__ bool slot(unsigned q, bool c_fast, unsigned ncols, unsigned& c,
                                      unsigned& s) {
-    unsigned e = threadIdx.x + q * 256;
+    unsigned e = threadIdx.x + q * NT;
     c = c_fast ? e % COLS : e / L;
     s = c_fast ? e / COLS : e % L;
-    return ((COLS * L) % 256 == 0 || e < COLS * L) && c < ncols;
+    return ((COLS * L) % NT == 0 || e < COLS * L) && c < ncols;
 }
 
-// One step; SUB::run<INV>(sh, table) runs the radix passes of L (generated).
-template <typename C, unsigned L, unsigned COLS, bool INV, typename SUB>
+// Offsets inside one launch's arrays: 32-bit unless they hold 2^32 elements or more.
+template <bool WIDE> struct Offset { typedef unsigned T; };
+template <> struct Offset<true> { typedef u64 T; };
+
+// One step of NT threads; SUB::run<INV>(sh, table) runs the radix passes of L (generated).
+// The COLS padded columns live in dynamic shared memory (the launch gives COLS * LP
+// elements; above 48 KiB the backend raises the kernel's limit first). WIDE: the arrays hold
+// 2^32 elements or more, and offsets are 64-bit.
+template <typename C, unsigned L, unsigned COLS, unsigned NT, bool WIDE, bool INV, typename SUB>
 __device__ __forceinline__ void fft_step(const C* __restrict__ src, C* __restrict__ dst,
                                          const C* __restrict__ sub, const C* __restrict__ roots,
                                          const FftStepDims& d) {
+    typedef typename Offset<WIDE>::T I;
     constexpr unsigned LP = col_stride(L);
-    __shared__ C sh[COLS * LP];
+    extern __shared__ __align__(16) unsigned char fft_shared[];
+    C* sh = reinterpret_cast<C*>(fft_shared);
     u64 g = blockIdx.x + (u64)blockIdx.y * gridDim.x;
     if (g >= d.groups) return;
-    const u64 n = d.n, inner = d.inner, t = d.t, l = d.l;
-    u64 o, j0 = 0, i0 = 0;
-    unsigned ncols = COLS, jc = 0;  // jc: 1 when j grows with c
+    const unsigned n = d.n, t = d.t, l = d.l;
+    const I inner = (I)d.inner;
+    u64 o;
+    unsigned j0 = 0, ncols = COLS, jc = 0, ic = 0;  // jc, ic: 1 when j, i grow with c
+    u64 i0 = 0;
     if (d.mode == 1) {
-        u64 per = inner / COLS, rest = g / per;
+        u64 per = d.inner / COLS, rest = g / per;
         i0 = (g % per) * COLS;
-        j0 = rest % t;
+        j0 = (unsigned)(rest % t);
         o = rest / t;
+        ic = 1;
     } else if (d.mode == 2) {
         u64 per = t / COLS;
-        j0 = (g % per) * COLS;
+        j0 = (unsigned)(g % per) * COLS;
         o = g / per;
         jc = 1;
     } else {
         o = g * COLS;
         ncols = (unsigned)min((u64)COLS, d.outer - o);
     }
-    const u64 row = n * inner;  // mode 0: column c is row o + c
-    const u64 base = o * row + i0;
+    // Everything below is an offset from this block's corner: column c's element s is at
+    // c * n (mode 0: rows of length n, inner == 1) or (jc c + s t) inner + ic c.
+    const u64 base = o * ((u64)n * d.inner) + i0;
+    const C* in = src + base + (u64)j0 * d.inner;
+    C* out = dst + base;
     const bool c_fast_in = d.mode != 0;
     const unsigned mask = (1u << d.shift) - 1u, hi = 1u << d.shift;
+    // k = j mod l for column c's j = j0 + jc c, with one division per thread: the columns of a
+    // block are consecutive j (or one j), COLS <= l or l == 1 covers every power-of-two plan.
+    const unsigned k0 = j0 % l;
+    auto kof = [&](unsigned c) -> unsigned {
+        if (l == 1) return 0;
+        if (l < COLS) return (j0 + jc * c) % l;
+        unsigned k = k0 + jc * c;
+        return k >= l ? k - l : k;
+    };
     // All of a thread's loads are issued before any is used, so that enough bytes are in
     // flight to cover the memory's latency (a load-use loop left the H100 at 45% of copy).
-    constexpr unsigned PER = (COLS * L + 255) / 256;
+    constexpr unsigned PER = (COLS * L + NT - 1) / NT;
     C v[PER];
     unsigned c, s;
 #pragma unroll
     for (unsigned q = 0; q < PER; ++q) {
-        if (slot<COLS, L>(q, c_fast_in, ncols, c, s)) {
-            u64 at = d.mode == 0 ? base + c * row + s
-                                 : base + (j0 + jc * c + s * t) * inner + (d.mode == 1) * c;
-            v[q] = src[at];
+        if (slot<COLS, L, NT>(q, c_fast_in, ncols, c, s)) {
+            I at = d.mode == 0 ? (I)c * n + s : ((I)(jc * c) + (I)s * t) * inner + ic * c;
+            v[q] = in[at];
         }
     }
 #pragma unroll
     for (unsigned q = 0; q < PER; ++q) {
-        if (slot<COLS, L>(q, c_fast_in, ncols, c, s)) {
+        if (slot<COLS, L, NT>(q, c_fast_in, ncols, c, s)) {
             C x = v[q];
             if (l > 1) {
-                // j < t and l fit 32 bits: the modulo stays a 32-bit one.
-                unsigned ex = s * (((unsigned)j0 + jc * c) % d.l);
+                unsigned ex = s * kof(c);
                 x = cmul(x, conj_if(cmul(roots[ex & mask], roots[hi + (ex >> d.shift)]), INV));
             }
             sh[c * LP + pad(s)] = x;
@@ -219,11 +241,11 @@ __device__ __forceinline__ void fft_step(const C* __restrict__ src, C* __restric
     const auto scale = (decltype(sh[0].x))d.scale;
 #pragma unroll
     for (unsigned q = 0; q < PER; ++q) {
-        if (slot<COLS, L>(q, c_fast_out, ncols, c, s)) {
-            unsigned j = (unsigned)j0 + jc * c, k = j % d.l;
-            u64 at = d.mode == 0 ? base + c * row + s
-                                 : base + ((u64)(j - k) * L + k + (u64)s * l) * inner + (d.mode == 1) * c;
-            dst[at] = cscale(sh[c * LP + pad(s)], scale);
+        if (slot<COLS, L, NT>(q, c_fast_out, ncols, c, s)) {
+            unsigned j = j0 + jc * c, k = kof(c);
+            I at = d.mode == 0 ? (I)c * n + s
+                               : ((I)(j - k) * L + k + (I)s * l) * inner + ic * c;
+            out[at] = cscale(sh[c * LP + pad(s)], scale);
         }
     }
 }

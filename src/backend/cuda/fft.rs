@@ -3,9 +3,10 @@
 
 use std::collections::HashMap;
 use std::fmt::Write;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 
-use cudarc::driver::{CudaModule, LaunchConfig, PushKernelArg};
+use cudarc::driver::sys::CUfunction_attribute;
+use cudarc::driver::{CudaFunction, CudaModule, LaunchConfig, PushKernelArg};
 
 use super::{CudaBackend, nvrtc};
 use crate::backend::{Backend, Buffer, lock};
@@ -13,13 +14,88 @@ use crate::element::DType;
 use crate::error::{Error, Result};
 use crate::fft::plan::{Scale, StockhamPlan, root_shift, step_layout, steps};
 
-/// Complex elements one block holds in shared memory (36 KiB of either type with the padding).
-fn block_elements(d: DType) -> usize {
-    if d == DType::C64 { 2048 } else { 4096 }
+/// How the steps are cut into blocks, in c32 elements (c64 blocks hold half as many):
+/// `single`, the most a block holds when a row fits one block; `multi`, the most a block of a
+/// multi-step transform holds; `sub`, the longest sub-length of those steps (`multi / sub`
+/// columns per block, so `8 * multi / sub` bytes per run along the strided side).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) struct StepShape {
+    single: usize,
+    multi: usize,
+    sub: usize,
 }
 
-/// Threads per block: cuda/fft_step.cu's loops assume 256.
-const THREADS: u32 = 256;
+impl StepShape {
+    /// 4096 / 4096 / 1024: 36 KiB of shared memory per block, runs of 4 columns. On an H100,
+    /// blocks of 8192 or 16384 elements (runs of 8 or 16 columns, 512 or 1024 threads) were
+    /// no faster at 2^20 and 3-20% slower elsewhere (BENCHMARKS.md, session 7).
+    const DEFAULT: StepShape = StepShape {
+        single: 4096,
+        multi: 4096,
+        sub: 1024,
+    };
+
+    /// `STREAMCORE_CUDA_FFT_SHAPE=single,multi,sub` (powers of two, 1024 to 16384, sub at
+    /// most multi) overrides the default, for tuning on a new GPU; anything else is ignored
+    /// with a warning.
+    fn get() -> StepShape {
+        static SHAPE: OnceLock<StepShape> = OnceLock::new();
+        *SHAPE.get_or_init(|| {
+            let Ok(v) = std::env::var("STREAMCORE_CUDA_FFT_SHAPE") else {
+                return StepShape::DEFAULT;
+            };
+            match Self::parse(&v) {
+                Some(s) => s,
+                None => {
+                    eprintln!(
+                        "warning: STREAMCORE_CUDA_FFT_SHAPE={v:?} ignored (want single,multi,sub: \
+                         powers of two from 1024 to 16384, sub <= multi)"
+                    );
+                    StepShape::DEFAULT
+                }
+            }
+        })
+    }
+
+    fn parse(v: &str) -> Option<StepShape> {
+        let n: Vec<usize> = v
+            .split(',')
+            .map(|x| x.trim().parse().ok())
+            .collect::<Option<_>>()?;
+        let ok = |x: usize| x.is_power_of_two() && (1024..=16384).contains(&x);
+        match n[..] {
+            [single, multi, sub]
+                if ok(single) && ok(multi) && sub.is_power_of_two() && sub <= multi =>
+            {
+                Some(StepShape { single, multi, sub })
+            }
+            _ => None,
+        }
+    }
+
+    /// The block size (elements of `d`) for a length-`n` transform along an axis of stride
+    /// `inner`, and the longest sub-length its steps may have. A strided axis (inner > 1)
+    /// takes the multi-step shape even when n fits a block: one column per block reads
+    /// 8-byte runs, and two steps of many columns cost less (the columns of a 4096² fft2 on
+    /// an H100: 497 -> 275 µs).
+    fn for_length(&self, n: usize, inner: usize, d: DType) -> (usize, usize) {
+        let half = if d == DType::C64 { 2 } else { 1 };
+        if n <= self.single / half && (inner == 1 || n <= self.sub / half) {
+            (self.single / half, self.single / half)
+        } else {
+            (self.multi / half, self.sub / half)
+        }
+    }
+}
+
+/// Dynamic shared memory a kernel may take without raising its limit.
+const DEFAULT_SHARED: usize = 48 << 10;
+
+/// Threads of a block of `elements`: 16 elements per thread, at least 256 threads (the
+/// shape every step kernel was first tuned with) and at most 1024.
+fn threads(elements: usize) -> usize {
+    (elements / 16).clamp(256, 1024)
+}
 
 /// The scalars of one step (`struct FftStepDims` in cuda/fft_step.cu).
 #[repr(C)]
@@ -47,8 +123,15 @@ pub(super) struct StepCache {
     modules: Mutex<HashMap<String, Arc<CudaModule>>>,
 }
 
-/// The CUDA source of the step kernel for sub-length `len`, `cols` columns per block.
-pub(super) fn step_source(len: usize, cols: usize, d: DType) -> (String, String) {
+/// The CUDA source of the step kernel for sub-length `len`, `cols` columns per block of `nt`
+/// threads, with 64-bit offsets where `wide` (arrays of 2^32 elements or more).
+pub(super) fn step_source(
+    len: usize,
+    cols: usize,
+    nt: usize,
+    wide: bool,
+    d: DType,
+) -> (String, String) {
     let plan = StockhamPlan::get(len);
     let (c, short) = if d == DType::C64 {
         ("double2", "c64")
@@ -57,12 +140,15 @@ pub(super) fn step_source(len: usize, cols: usize, d: DType) -> (String, String)
     };
     // col_stride(len) in cuda/fft_step.cu: pad(len) = len + len / 8, made odd.
     let lp = (len + len / 8) | 1;
-    let name = format!("fft_step_{len}_{cols}_{short}");
+    let name = format!(
+        "fft_step_{len}_{cols}_{nt}_{short}{}",
+        if wide { "_wide" } else { "" }
+    );
     let mut passes = String::new();
     for p in &plan.passes {
         writeln!(
             passes,
-            "        sub_pass<C, {r}, {len}, {li}, {cols}, {lp}, INV>(sh, tab + {tw}, tab + {rt});",
+            "        sub_pass<C, {r}, {len}, {li}, {cols}, {lp}, {nt}, INV>(sh, tab + {tw}, tab + {rt});",
             r = p.r,
             li = p.l,
             tw = p.tw,
@@ -77,10 +163,10 @@ struct Sub_{name} {{
     static __device__ __forceinline__ void run(C* sh, const C* tab) {{
 {passes}    }}
 }};
-extern \"C\" __global__ void __launch_bounds__({THREADS}) {name}(const {c}* src, {c}* dst,
+extern \"C\" __global__ void __launch_bounds__({nt}) {name}(const {c}* src, {c}* dst,
         const {c}* sub, const {c}* roots, FftStepDims d) {{
-    if (d.inverse) fft_step<{c}, {len}, {cols}, true, Sub_{name}>(src, dst, sub, roots, d);
-    else fft_step<{c}, {len}, {cols}, false, Sub_{name}>(src, dst, sub, roots, d);
+    if (d.inverse) fft_step<{c}, {len}, {cols}, {nt}, {wide}, true, Sub_{name}>(src, dst, sub, roots, d);
+    else fft_step<{c}, {len}, {cols}, {nt}, {wide}, false, Sub_{name}>(src, dst, sub, roots, d);
 }}
 ",
         prelude = nvrtc::PRELUDE,
@@ -94,18 +180,47 @@ extern \"C\" __global__ void __launch_bounds__({THREADS}) {name}(const {c}* src,
 }
 
 impl CudaBackend {
-    fn step_module(&self, len: usize, cols: usize, d: DType) -> Result<(String, Arc<CudaModule>)> {
-        let (name, src) = step_source(len, cols, d);
-        if let Some(m) = lock(&self.steps.modules).get(&name) {
-            return Ok((name, m.clone()));
-        }
-        let ptx = nvrtc::compile(&name, &src, self.arch)?;
-        let module = self
-            .ctx
-            .load_module(cudarc::nvrtc::Ptx::from_src(ptx))
-            .map_err(|e| self.driver_err("loading PTX", e))?;
-        lock(&self.steps.modules).insert(name.clone(), module.clone());
-        Ok((name, module))
+    /// The step kernel for (len, cols, nt, d), compiled and loaded on first use, with its
+    /// dynamic shared memory limit raised to `shared` bytes where that is above the default.
+    fn step_function(
+        &self,
+        len: usize,
+        cols: usize,
+        nt: usize,
+        wide: bool,
+        d: DType,
+        shared: usize,
+    ) -> Result<(String, CudaFunction)> {
+        let (name, src) = step_source(len, cols, nt, wide, d);
+        let cached = lock(&self.steps.modules).get(&name).cloned();
+        let module = match cached {
+            Some(m) => m,
+            None => {
+                let ptx = nvrtc::compile(&name, &src, self.arch)?;
+                let module = self
+                    .ctx
+                    .load_module(cudarc::nvrtc::Ptx::from_src(ptx))
+                    .map_err(|e| self.driver_err("loading PTX", e))?;
+                let f = module
+                    .load_function(&name)
+                    .map_err(|e| self.driver_err(&name, e))?;
+                if shared > DEFAULT_SHARED {
+                    f.set_attribute(
+                        CUfunction_attribute::CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES,
+                        shared as i32,
+                    )
+                    .map_err(|e| {
+                        self.driver_err(&format!("{name}: {shared} bytes of shared memory"), e)
+                    })?;
+                }
+                lock(&self.steps.modules).insert(name.clone(), module.clone());
+                module
+            }
+        };
+        let f = module
+            .load_function(&name)
+            .map_err(|e| self.driver_err(&name, e))?;
+        Ok((name, f))
     }
 
     /// The transform of `[outer, n, inner]` as big-radix steps.
@@ -127,10 +242,10 @@ impl CudaBackend {
                 device: self.label.clone(),
             });
         }
-        let max = block_elements(d);
-        // One step where the row fits a block; else sub-lengths of at most a quarter block, so
-        // that every block moves runs of at least 4 columns (32 bytes of c32) through memory.
-        let lens = steps(n, if n <= max { max } else { max / 4 }).ok_or_else(|| {
+        // One step where the row fits a block; else shorter sub-lengths, so that every block
+        // moves runs of several columns through memory (StepShape).
+        let (max, sub_max) = StepShape::get().for_length(n, inner, d);
+        let lens = steps(n, sub_max).ok_or_else(|| {
             Error::invalid(
                 "fft",
                 format!("length {n} has a prime factor above 7 (Bluestein runs above the backend)"),
@@ -147,10 +262,11 @@ impl CudaBackend {
             let t = n / len;
             let layout = step_layout([outer, n, inner], len, max);
             let (mode, cols, groups) = (layout.mode, layout.cols, layout.groups);
-            let (name, module) = self.step_module(len, cols, d)?;
-            let f = module
-                .load_function(&name)
-                .map_err(|e| self.driver_err(&name, e))?;
+            let nt = threads(cols * len * d.size() / 8);
+            // col_stride(len) in cuda/fft_step.cu: pad(len) = len + len / 8, made odd.
+            let shared = cols * ((len + len / 8) | 1) * d.size();
+            let wide = (outer * n * inner) as u64 > u32::MAX as u64;
+            let (name, f) = self.step_function(len, cols, nt, wide, d, shared)?;
             let sub = self.fft_tables.get(self, d, &StockhamPlan::get(len))?;
             let roots = if l > 1 {
                 Some(self.fft_tables.roots(self, d, l * len)?)
@@ -173,8 +289,8 @@ impl CudaBackend {
             let x = groups.clamp(1, 65_535);
             let cfg = LaunchConfig {
                 grid_dim: (x as u32, groups.div_ceil(x).max(1) as u32, 1),
-                block_dim: (THREADS, 1, 1),
-                shared_mem_bytes: 0,
+                block_dim: (nt as u32, 1, 1),
+                shared_mem_bytes: shared as u32,
             };
             // Step i writes dst when an even number of steps follow it, else the scratch.
             let to_dst = (k - 1 - i).is_multiple_of(2);
@@ -224,15 +340,17 @@ mod tests {
             eprintln!("note: libnvrtc not found; step kernels not compiled");
             return;
         }
-        for (len, cols, d) in [
-            (4096, 1, DType::C32),
-            (512, 8, DType::C32),
-            (1000, 4, DType::C32),
-            (343, 2, DType::C64),
-            (2048, 1, DType::C64),
-            (6, 256, DType::C32),
+        for (len, cols, nt, d) in [
+            (4096, 1, 256, DType::C32),
+            (512, 8, 256, DType::C32),
+            (1000, 4, 256, DType::C32),
+            (343, 2, 256, DType::C64),
+            (2048, 1, 256, DType::C64),
+            (6, 256, 256, DType::C32),
+            (1024, 16, 1024, DType::C32),
+            (512, 16, 512, DType::C64),
         ] {
-            let (name, src) = step_source(len, cols, d);
+            let (name, src) = step_source(len, cols, nt, len == 343, d);
             let ptx = nvrtc::compile(&name, &src, 90).unwrap_or_else(|e| panic!("{name}: {e}"));
             assert!(ptx.contains(&name), "{name} missing from its PTX");
         }
@@ -240,11 +358,51 @@ mod tests {
 
     #[test]
     fn step_sources_name_every_pass() {
-        let (name, src) = step_source(4096, 1, DType::C32);
-        assert_eq!(name, "fft_step_4096_1_c32");
+        let (name, src) = step_source(4096, 1, 256, false, DType::C32);
+        assert_eq!(name, "fft_step_4096_1_256_c32");
         assert_eq!(src.matches("sub_pass<C, 8, 4096").count(), 4);
-        let (_, src) = step_source(1000, 4, DType::C64);
-        assert!(src.contains("sub_pass<C, 8, 1000, 1, 4, 1125, INV>"));
-        assert!(src.contains("sub_pass<C, 5, 1000, 40, 4, 1125, INV>"));
+        let (_, src) = step_source(1000, 4, 256, true, DType::C64);
+        assert!(src.contains("sub_pass<C, 8, 1000, 1, 4, 1125, 256, INV>"));
+        assert!(src.contains("sub_pass<C, 5, 1000, 40, 4, 1125, 256, INV>"));
+        assert!(src.contains("__launch_bounds__(256)"));
+        assert!(src.contains("fft_step_1000_4_256_c64_wide") && src.contains("256, true, true,"));
+    }
+
+    #[test]
+    fn step_shapes_parse_and_size_blocks() {
+        let p = StepShape::parse;
+        assert_eq!(
+            p("4096, 16384,1024"),
+            Some(StepShape {
+                single: 4096,
+                multi: 16384,
+                sub: 1024
+            })
+        );
+        for bad in [
+            "",
+            "4096,4096",
+            "4096,4096,8192",
+            "3000,4096,1024",
+            "4096,32768,1024",
+            "a,b,c",
+        ] {
+            assert_eq!(p(bad), None, "{bad:?}");
+        }
+        let s = StepShape {
+            single: 4096,
+            multi: 16384,
+            sub: 1024,
+        };
+        assert_eq!(s.for_length(4096, 1, DType::C32), (4096, 4096));
+        assert_eq!(s.for_length(4096, 1, DType::C64), (8192, 512));
+        assert_eq!(s.for_length(1 << 20, 1, DType::C32), (16384, 1024));
+        // Strided axes: one block only where the sub-length cap allows it.
+        assert_eq!(s.for_length(4096, 64, DType::C32), (16384, 1024));
+        assert_eq!(s.for_length(1024, 64, DType::C32), (4096, 4096));
+        assert_eq!(
+            (threads(4096), threads(16384), threads(64)),
+            (256, 1024, 256)
+        );
     }
 }

@@ -29,7 +29,7 @@ pub const PRELUDE: &str = include_str!("../../../cuda/common.cuh");
 /// (the backend writes one per sub-length).
 pub fn kernel_source(family: &str) -> Result<String> {
     if family == "fft_step" {
-        return Ok(super::fft::step_source(4096, 1, crate::element::DType::C32).1);
+        return Ok(super::fft::step_source(4096, 1, 256, false, crate::element::DType::C32).1);
     }
     KERNELS
         .iter()
