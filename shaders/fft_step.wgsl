@@ -14,7 +14,8 @@
 //
 // Specialised by src/backend/wgpu/fft.rs: C (vec2<f32> or vec2<f64>), F (its scalar), L,
 // COLS, LP, PER (elements per invocation), SH (workgroup array length), SIGN (-1.0 for the
-// inverse: twiddles conjugated) and PASSES (the radix passes of L, generated).
+// inverse: twiddles conjugated), LOADS (the PER loads, generated) and PASSES (the radix
+// passes of L, generated).
 
 struct Params {
     outer: u32,
@@ -54,8 +55,44 @@ fn mul_mi(v: {{C}}) -> {{C}} {
     return {{C}}(v.y, -v.x) * {{SIGN}};
 }
 
+// A twiddle from the table, conjugated for the inverse.
+fn twc(w: {{C}}) -> {{C}} {
+    return {{C}}(w.x, w.y * {{SIGN}});
+}
+
 fn pad(i: u32) -> u32 {
     return i + (i >> 3u);
+}
+
+// Where column c's element s sits in `src` (the step's input).
+fn src_index(c: u32, s: u32, base: u32, j0: u32, jc: u32, ic: u32, row: u32) -> u32 {
+    if (p.mode == 0u) {
+        return base + c * row + s;
+    }
+    return base + (j0 + jc * c + s * p.t) * p.inner + ic * c;
+}
+
+// k = j mod l for column c's j = j0 + jc c, given k0 = j0 mod l: the columns of a workgroup
+// are consecutive j (or one j), so one subtraction does where COLS <= l.
+fn kof(c: u32, j0: u32, jc: u32, k0: u32) -> u32 {
+    if (p.l == 1u) {
+        return 0u;
+    }
+    if (p.l < COLS) {
+        return (j0 + jc * c) % p.l;
+    }
+    let k = k0 + jc * c;
+    return select(k, k - p.l, k >= p.l);
+}
+
+// Input s of column c times the step's root w^(s k) (none in a first step).
+fn rotate(x: {{C}}, c: u32, s: u32, j0: u32, jc: u32, k0: u32) -> {{C}} {
+    if (p.l == 1u) {
+        return x;
+    }
+    let ex = s * kof(c, j0, jc, k0);
+    let w = cmul(roots[ex & ((1u << p.shift) - 1u)], roots[(1u << p.shift) + (ex >> p.shift)]);
+    return cmul(x, twc(w));
 }
 
 // Element q of this invocation's share of the workgroup's COLS x L elements: its column and
@@ -106,33 +143,10 @@ fn main(
     let base = o * row + i0;
     let ic = select(0u, 1u, p.mode == 1u); // 1 when i grows with the column
     let c_fast_in = p.mode != 0u;
-    let mask = (1u << p.shift) - 1u;
-    let hi = 1u << p.shift;
-    // Every load is issued before any is used, so that many are in flight at once.
-    var v: array<{{C}}, PER>;
-    for (var q = 0u; q < PER; q++) {
-        let cs = slot(q, lid, c_fast_in, ncols);
-        if (cs.z == 1u) {
-            var at = base + (j0 + jc * cs.x + cs.y * p.t) * p.inner + ic * cs.x;
-            if (p.mode == 0u) {
-                at = base + cs.x * row + cs.y;
-            }
-            v[q] = src[at];
-        }
-    }
-    for (var q = 0u; q < PER; q++) {
-        let cs = slot(q, lid, c_fast_in, ncols);
-        if (cs.z == 1u) {
-            var x = v[q];
-            if (p.l > 1u) {
-                let ex = cs.y * ((j0 + jc * cs.x) % p.l);
-                var w = cmul(roots[ex & mask], roots[hi + (ex >> p.shift)]);
-                w.y = w.y * {{SIGN}};
-                x = cmul(x, w);
-            }
-            sh[cs.x * LP + pad(cs.y)] = x;
-        }
-    }
+    let k0 = j0 % p.l;
+    // Every load is issued before any is used, so that many are in flight at once; the
+    // loads are written out (LOADS), one register each, with no array.
+{{LOADS}}
     workgroupBarrier();
 {{PASSES}}
     // Outputs run along the column where l == 1 and the columns are j or rows; else across.
@@ -149,7 +163,7 @@ fn main(
         let cs = slot(q, lid, c_fast_out, ncols);
         if (cs.z == 1u) {
             let j = j0 + jc * cs.x;
-            let k = j % p.l;
+            let k = kof(cs.x, j0, jc, k0);
             var at = base + ((j - k) * L + k + cs.y * p.l) * p.inner + ic * cs.x;
             if (p.mode == 0u) {
                 at = base + cs.x * row + cs.y;

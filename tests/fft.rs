@@ -153,6 +153,9 @@ fn a_million_points_and_batched_strided_axes() {
             (&[17, 4, 6][..], 0),
             (&[4, 97][..], 1),
             (&[64, 33][..], 0),
+            // Strided axes that fit one block but run as two steps of many columns.
+            (&[1024, 16][..], 0),
+            (&[2, 4096, 8][..], 1),
         ] {
             let len: usize = shape.iter().product();
             let v = rounded::<Complex32>(&random_c64(&mut r, len));

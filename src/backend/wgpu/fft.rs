@@ -43,7 +43,7 @@ fn block_elements(be: &WgpuBackend, d: DType) -> usize {
     e
 }
 
-/// Lets `y0 .. y{r-1}`: the r-point DFT of `u[0] .. u[r-1]`. Radices 2, 4 and 8 as
+/// Lets `y0 .. y{r-1}`: the r-point DFT of `u0 .. u{r-1}`. Radices 2, 4 and 8 as
 /// butterflies with their constants written out; 3, 5 and 7 as a direct sum whose roots
 /// (computed in f64) are literals.
 fn dft(c: &str, r: usize, inverse: bool, indent: &str) -> String {
@@ -55,14 +55,14 @@ fn dft(c: &str, r: usize, inverse: bool, indent: &str) -> String {
     };
     match r {
         2 => {
-            line("let y0 = u[0] + u[1];".into());
-            line("let y1 = u[0] - u[1];".into());
+            line("let y0 = u0 + u1;".into());
+            line("let y1 = u0 - u1;".into());
         }
         4 => {
-            line("let a0 = u[0] + u[2];".into());
-            line("let a1 = u[0] - u[2];".into());
-            line("let a2 = u[1] + u[3];".into());
-            line("let a3 = mul_mi(u[1] - u[3]);".into());
+            line("let a0 = u0 + u2;".into());
+            line("let a1 = u0 - u2;".into());
+            line("let a2 = u1 + u3;".into());
+            line("let a3 = mul_mi(u1 - u3);".into());
             line("let y0 = a0 + a2;".into());
             line("let y1 = a1 + a3;".into());
             line("let y2 = a0 - a2;".into());
@@ -71,7 +71,7 @@ fn dft(c: &str, r: usize, inverse: bool, indent: &str) -> String {
         8 => {
             // Two 4-point DFTs of the even and odd inputs, then the odd ones times w8^m.
             for (half, first) in [("e", 0), ("o", 1)] {
-                let at = |k: usize| format!("u[{}]", first + 2 * k);
+                let at = |k: usize| format!("u{}", first + 2 * k);
                 line(format!("let {half}a0 = {} + {};", at(0), at(2)));
                 line(format!("let {half}a1 = {} - {};", at(0), at(2)));
                 line(format!("let {half}a2 = {} + {};", at(1), at(3)));
@@ -106,11 +106,11 @@ fn dft(c: &str, r: usize, inverse: bool, indent: &str) -> String {
                 for s in 0..r {
                     let q = (m * s) % r;
                     if q == 0 {
-                        terms.push(format!("u[{s}]"));
+                        terms.push(format!("u{s}"));
                     } else {
                         let (re, im) = root(q as u64, r as u64);
                         let im = if inverse { -im } else { im };
-                        terms.push(format!("cmul(u[{s}], {c}({re:e}, {im:e}))"));
+                        terms.push(format!("cmul(u{s}, {c}({re:e}, {im:e}))"));
                     }
                 }
                 line(format!("let y{m} = {};", terms.join(" + ")));
@@ -122,72 +122,96 @@ fn dft(c: &str, r: usize, inverse: bool, indent: &str) -> String {
 
 /// The radix passes of sub-length `len` over `cols` columns in workgroup memory: each pass
 /// reads every butterfly's inputs into registers, then (after a barrier) writes its outputs.
+/// Everything is written out, with no loops and no arrays: a function-local array indexed
+/// in a loop can end up in slow local memory (the first H100 run of the looped version took
+/// 7 times CUDA's time).
 fn passes_source(c: &str, len: usize, cols: usize, inverse: bool) -> String {
     let plan = StockhamPlan::get(len);
-    let sign = if inverse { "-1.0" } else { "1.0" };
     let mut out = String::new();
     for pass in &plan.passes {
         let (r, li) = (pass.r, pass.l);
         let t = len / r;
         let b = cols * t;
         let nb = b.div_ceil(256);
-        let twiddles = if li > 1 {
+        // The butterfly's place: b = lid + 256 q (guarded when the last round is partial).
+        let place = |q: usize| {
+            let guard = if (q + 1) * 256 > b {
+                format!("b < {b}u")
+            } else {
+                "true".to_string()
+            };
             format!(
-                "                for (var s = 1u; s < {r}u; s++) {{
-                    var w = sub[{tw}u + k * {rm1}u + s - 1u];
-                    w.y = w.y * {sign};
-                    u[s] = cmul(u[s], w);
-                }}
+                "let b = lid + {}u;
+            let col = (b / {t}u) * LP;
+            let jj = b % {t}u;
+            let k = jj % {li}u;
+            if ({guard}) {{
 ",
-                tw = pass.tw,
-                rm1 = r - 1,
+                q * 256
             )
-        } else {
-            String::new()
         };
-        let outs: Vec<String> = (0..r).map(|m| format!("y{m}")).collect();
-        let mut stores = String::new();
-        for m in 0..r {
-            writeln!(
-                stores,
-                "                sh[col + pad(at + {}u)] = ys[q][{m}];",
-                m * li
-            )
-            .expect("string write");
+        writeln!(out, "    {{ // radix {r} over sub-transforms of {li}").expect("string write");
+        for q in 0..nb {
+            for m in 0..r {
+                writeln!(out, "    var y{q}_{m}: {c};").expect("string write");
+            }
         }
-        write!(
+        for q in 0..nb {
+            write!(out, "        {{\n            {}", place(q)).expect("string write");
+            for s in 0..r {
+                let x = format!("sh[col + pad(jj + {}u)]", s * t);
+                let u = if li > 1 && s > 0 {
+                    format!("cmul({x}, twc(sub[{}u + k * {}u]))", pass.tw + s - 1, r - 1)
+                } else {
+                    x
+                };
+                writeln!(out, "                let u{s} = {u};").expect("string write");
+            }
+            out.push_str(&dft(c, r, inverse, "                "));
+            for m in 0..r {
+                writeln!(out, "                y{q}_{m} = y{m};").expect("string write");
+            }
+            out.push_str("            }\n        }\n");
+        }
+        out.push_str("    workgroupBarrier();\n");
+        for q in 0..nb {
+            write!(out, "        {{\n            {}", place(q)).expect("string write");
+            writeln!(out, "                let at = (jj - k) * {r}u + k;").expect("string write");
+            for m in 0..r {
+                writeln!(
+                    out,
+                    "                sh[col + pad(at + {}u)] = y{q}_{m};",
+                    m * li
+                )
+                .expect("string write");
+            }
+            out.push_str("            }\n        }\n");
+        }
+        out.push_str("    workgroupBarrier();\n    }\n");
+    }
+    out
+}
+
+/// The `per` loads of one invocation, then their rotations into workgroup memory.
+fn loads_source(c: &str, per: usize) -> String {
+    let mut out = String::new();
+    for q in 0..per {
+        writeln!(
             out,
-            "    {{
-        // radix {r} over sub-transforms of {li}
-        var ys: array<array<{c}, {r}>, {nb}>;
-        for (var q = 0u; q < {nb}u; q++) {{
-            let b = lid + q * 256u;
-            if (b < {b}u) {{
-                let col = (b / {t}u) * LP;
-                let jj = b % {t}u;
-                let k = jj % {li}u;
-                var u: array<{c}, {r}>;
-                for (var s = 0u; s < {r}u; s++) {{
-                    u[s] = sh[col + pad(jj + s * {t}u)];
-                }}
-{twiddles}{dft}                ys[q] = array<{c}, {r}>({outs});
-            }}
-        }}
-        workgroupBarrier();
-        for (var q = 0u; q < {nb}u; q++) {{
-            let b = lid + q * 256u;
-            if (b < {b}u) {{
-                let col = (b / {t}u) * LP;
-                let jj = b % {t}u;
-                let k = jj % {li}u;
-                let at = (jj - k) * {r}u + k;
-{stores}            }}
-        }}
-        workgroupBarrier();
-    }}
-",
-            dft = dft(c, r, inverse, "                "),
-            outs = outs.join(", "),
+            "    let cs{q} = slot({q}u, lid, c_fast_in, ncols);
+    var v{q}: {c};
+    if (cs{q}.z == 1u) {{
+        v{q} = src[src_index(cs{q}.x, cs{q}.y, base, j0, jc, ic, row)];
+    }}"
+        )
+        .expect("string write");
+    }
+    for q in 0..per {
+        writeln!(
+            out,
+            "    if (cs{q}.z == 1u) {{
+        sh[cs{q}.x * LP + pad(cs{q}.y)] = rotate(v{q}, cs{q}.x, cs{q}.y, j0, jc, k0);
+    }}"
         )
         .expect("string write");
     }
@@ -206,6 +230,7 @@ fn step_source(len: usize, cols: usize, d: DType, inverse: bool) -> String {
         SOURCE,
         &[
             ("PASSES", &passes_source(c, len, cols, inverse)),
+            ("LOADS", &loads_source(c, (cols * len).div_ceil(256))),
             ("L", &len.to_string()),
             ("COLS", &cols.to_string()),
             ("LP", &lp.to_string()),
@@ -240,8 +265,11 @@ pub(crate) fn run(
     let max = block_elements(be, d);
     let limit = be.limits.max_compute_workgroup_storage_size as u64;
     // One step where the row fits a workgroup; else sub-lengths of at most a quarter of one,
-    // so that every workgroup moves runs of at least 4 columns through memory.
-    let lens = steps(n, if n <= max { max } else { max / 4 }).ok_or_else(|| {
+    // so that every workgroup moves runs of at least 4 columns through memory. A strided
+    // axis takes the short sub-lengths even when it fits: one column per workgroup would
+    // move 8-byte runs.
+    let one = n <= max && (inner == 1 || n <= max / 4);
+    let lens = steps(n, if one { max } else { max / 4 }).ok_or_else(|| {
         Error::invalid(
             "fft",
             format!("length {n} has a prime factor above 7 (Bluestein runs above the backend)"),
