@@ -77,8 +77,11 @@ fn round4(n: u64) -> u64 {
 impl Memory {
     pub(crate) fn new(limits: &wgpu::Limits) -> Self {
         Memory {
-            // Keep at most a quarter of the largest buffer size, and at least 1 GiB, pooled.
-            pool: Arc::new(Pool::new((limits.max_buffer_size / 4).max(1 << 30))),
+            // Keep up to the largest buffer size, between 2 and 8 GiB, pooled: a driver
+            // allocation of a large buffer costs milliseconds (on the H100 with 1 GiB kept, a
+            // two-step FFT of 128 MiB arrays allocated its scratch and output on every call
+            // and spent about 13 ms of host time per call doing so).
+            pool: Arc::new(Pool::new(limits.max_buffer_size.clamp(2 << 30, 8 << 30))),
             upload_ready: Arc::default(),
             download: Pool::new(STAGING_KEEP),
             max_buffer: limits.max_buffer_size,
