@@ -58,13 +58,17 @@ extern "C" __global__ void lyapunov_f32(float* values, unsigned* counts, unsigne
         float a = add_rn(mul_rn((float)col + 0.5f, da), a0);
         float b = add_rn(b1, -mul_rn((float)row + 0.5f, db));
         float x = 0.5f;
+        // k = i mod len, kept by a wrap: a division per iteration cost more than the map.
+        unsigned k = 0;
         for (unsigned i = 0; i < warmup; ++i) {
-            float r = ((seq >> (i % len)) & 1) ? b : a;
+            float r = ((seq >> k) & 1) ? b : a;
+            k = k + 1 == len ? 0 : k + 1;
             x = mul_rn(mul_rn(r, x), 1.0f - x);
         }
         float prod = 1.0f, s = 0.0f;
         for (unsigned i = 0; i < iters; ++i) {
-            float r = ((seq >> ((warmup + i) % len)) & 1) ? b : a;
+            float r = ((seq >> k) & 1) ? b : a;
+            k = k + 1 == len ? 0 : k + 1;
             float d = mul_rn(r, add_rn(1.0f, -add_rn(x, x)));
             prod = mul_rn(prod, fabsf(d));
             x = mul_rn(mul_rn(r, x), 1.0f - x);

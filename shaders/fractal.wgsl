@@ -81,8 +81,8 @@ fn main(
 }
 
 // @kernel lyapunov
-fn use_b(i: u32) -> bool {
-    let k = i % p.seq_len;
+// Whether step k (< seq_len) of the sequence is B.
+fn use_b(k: u32) -> bool {
     if (k < 32u) {
         return ((p.seq_lo >> k) & 1u) == 1u;
     }
@@ -104,14 +104,18 @@ fn main(
     let a = select(0.0, (f32(col) + 0.5) * p.da, p.opaque == 0u) + p.a0;
     let b = p.b1 - select(0.0, (f32(row) + 0.5) * p.db, p.opaque == 0u);
     var x = 0.5;
+    // k = i mod seq_len, kept by a wrap: a division per iteration cost more than the map.
+    var k = 0u;
     for (var i = 0u; i < p.warmup; i++) {
-        let r = select(a, b, use_b(i));
+        let r = select(a, b, use_b(k));
+        k = select(k + 1u, 0u, k + 1u == p.seq_len);
         x = (r * x) * (1.0 - x);
     }
     var prod = 1.0;
     var s = 0.0;
     for (var i = 0u; i < p.max_iter; i++) {
-        let r = select(a, b, use_b(p.warmup + i));
+        let r = select(a, b, use_b(k));
+        k = select(k + 1u, 0u, k + 1u == p.seq_len);
         let d = r * (1.0 - (x + x));
         prod = prod * abs(d);
         x = (r * x) * (1.0 - x);

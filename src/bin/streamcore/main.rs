@@ -74,7 +74,8 @@ enum Command {
         /// Lyapunov A/B sequence.
         #[arg(long, default_value = "AB")]
         seq: String,
-        /// Timed frames (the median is reported).
+        /// Timed frames at least; more until a quarter second has passed (the median is
+        /// reported).
         #[arg(long, default_value_t = 3)]
         frames: usize,
         /// Output PNG.
