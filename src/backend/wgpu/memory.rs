@@ -56,7 +56,7 @@ pub(crate) struct Memory {
 /// wgpu's write-only view of mapped memory as bytes to fill. Sound because the bytes are only
 /// written, never read (the rule `WriteOnly` exists for: mapped memory may be write-combined),
 /// and `MaybeUninit` makes no claim that they hold anything yet.
-fn write_only(mut view: wgpu::WriteOnly<'_, [u8]>) -> &mut [MaybeUninit<u8>] {
+pub(crate) fn write_only(mut view: wgpu::WriteOnly<'_, [u8]>) -> &mut [MaybeUninit<u8>] {
     let len = view.len();
     let ptr = view.as_raw_element_ptr();
     // SAFETY: the view covers `len` bytes, exclusively borrowed for the returned lifetime.

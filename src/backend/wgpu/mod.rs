@@ -260,6 +260,8 @@ pub(crate) struct WgpuBackend {
     timer: Mutex<Option<timer::Timer>>,
     /// Work recorded and not yet submitted.
     pending: Mutex<batch::Pending>,
+    /// Mapped staging buffers for the batches' parameter blocks, ready for reuse.
+    param_stages: batch::ParamStages,
     /// Queue submissions made (each a batch of ops).
     submits: std::sync::atomic::AtomicU64,
 }
@@ -290,6 +292,7 @@ impl WgpuBackend {
             fft_tables: Default::default(),
             timer: Mutex::new(None),
             pending: Mutex::default(),
+            param_stages: Default::default(),
             submits: Default::default(),
             info,
             device,
