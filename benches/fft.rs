@@ -1,10 +1,12 @@
-//! Complex f32 FFTs on every device present, beside the anchor run in the same process:
-//! rustfft on one thread over the same batch (the reference point), and the CPU's
+//! Complex f32 FFTs on every device present, beside the anchors run in the same process:
+//! rustfft on one thread over the same batch (the reference point), timed both ways a
+//! caller keeps its input: a copy then the in-place transform (`fft/rustfft-1thread/<id>`) and
+//! the out-of-place call that leaves the input alone (`.../immutable/<id>`); and the CPU's
 //! copy bandwidth (a memcpy of the same bytes) as the memory ceiling. Groups are
-//! `fft/<device>/<n>x<batch>` (batch 1: single transforms) and `fft2/<device>/<n>^2`; throughput counts 16 bytes per
-//! element (one complex read and one written), so criterion's GiB/s is the issue's
-//! "effective GB/s"; benchFFT GFLOP/s is 5 N log2 N per transform over the same time. Each
-//! timed call ends with `Device::synchronize`, so the device is done.
+//! `fft/<device>/<n>x<batch>` (batch 1: single transforms) and `fft2/<device>/<n>^2`;
+//! throughput counts 16 bytes per element (one complex read and one written), so criterion's
+//! GiB/s is the "effective GB/s"; benchFFT GFLOP/s is 5 N log2 N per transform over the
+//! same time. Each timed call ends with `Device::synchronize`, so the device is done.
 //!
 //! cargo bench --bench fft        (STREAMCORE_BENCH_DEVICES=cpu,wgpu-software to choose)
 
@@ -77,6 +79,11 @@ fn one_d(c: &mut Criterion) {
                     buf.copy_from_slice(&host);
                     plan.process_with_scratch(&mut buf, &mut scratch)
                 })
+            });
+            // rustfft's other non-destructive call: input left alone, no copy first.
+            let mut scratch = vec![C::new(0.0, 0.0); plan.get_immutable_scratch_len()];
+            g.bench_function(BenchmarkId::new("immutable", &id), |b| {
+                b.iter(|| plan.process_immutable_with_scratch(&host, &mut buf, &mut scratch))
             });
             g.finish();
             let want = {

@@ -178,31 +178,50 @@ fn bluestein_filter(n: usize, inverse: bool) -> Arc<Vec<(f64, f64)>> {
         .clone()
 }
 
-/// The complex transform of `x` along `ax` (its full length), scaled as `scale` says.
-fn c2c<C: Element>(x: &Array<C>, ax: usize, inverse: bool, scale: Scale) -> Result<Array<C>> {
-    let shape = x.shape().to_vec();
+/// The transform of complex `x` (of `C`'s dtype, so that `T` may be `C` itself or its
+/// generic twin) along `ax` by the backend's kernels, when they take its length; `None` when
+/// the length needs Bluestein or the transform is the identity. No array besides the output
+/// is made: at 1024 points on the CPU each one costs about 2% of the call.
+fn c2c_direct<T: Element, C: Element>(
+    x: &Array<T>,
+    ax: usize,
+    inverse: bool,
+    scale: Scale,
+) -> Result<Option<Array<C>>> {
+    debug_assert_eq!(T::DTYPE, C::DTYPE);
+    let shape = x.shape();
     let n = shape[ax];
-    let dev = x.device().clone();
+    let dev = x.device();
     let backend = dev.backend();
     backend.check_dtype(C::DTYPE)?;
+    if x.is_empty() || n == 1 || !(backend.fft_any_length() || plan::smooth(n)) {
+        return Ok(None);
+    }
+    let outer: usize = shape[..ax].iter().product();
+    let inner: usize = shape[ax + 1..].iter().product();
+    let mut out = Array::<C>::uninit(dev, shape, "fft")?;
+    backend.fft(
+        C::DTYPE,
+        x.buffer(),
+        out.buffer_mut()?,
+        [outer, n, inner],
+        inverse,
+        scale,
+    )?;
+    Ok(Some(out))
+}
+
+/// The complex transform of `x` along `ax` (its full length), scaled as `scale` says.
+fn c2c<C: Element>(x: &Array<C>, ax: usize, inverse: bool, scale: Scale) -> Result<Array<C>> {
+    if let Some(out) = c2c_direct(x, ax, inverse, scale)? {
+        return Ok(out);
+    }
+    let n = x.shape()[ax];
     if x.is_empty() || n == 1 {
         // A one-point transform is the point itself, and every scale of it is 1.
         return Ok(x.clone());
     }
-    if backend.fft_any_length() || plan::smooth(n) {
-        let outer: usize = shape[..ax].iter().product();
-        let inner: usize = shape[ax + 1..].iter().product();
-        let mut out = Array::<C>::uninit(&dev, &shape, "fft")?;
-        backend.fft(
-            C::DTYPE,
-            x.buffer(),
-            out.buffer_mut()?,
-            [outer, n, inner],
-            inverse,
-            scale,
-        )?;
-        return Ok(out);
-    }
+    let dev = x.device().clone();
     // Bluestein: X = w . ((x . w) (*) conj(w)), the convolution by FFTs of a smooth length.
     let m = plan::bluestein_len(n);
     let nd = x.ndim();
@@ -251,8 +270,15 @@ fn fft_impl<T: FftElement>(
 ) -> Result<Array<T::Complex>> {
     let ax = norm_axis(op, o.axis, x.ndim())?;
     let n = o.n.unwrap_or(x.shape()[ax]);
+    let scale = o.norm.scale(inverse);
+    if T::DTYPE.is_complex() && n == x.shape()[ax] {
+        // Complex input at its own length: straight to the kernels where they take it.
+        if let Some(out) = c2c_direct(x, ax, inverse, scale)? {
+            return Ok(out);
+        }
+    }
     let xc = resize(op, &complex_of(x)?, ax, n)?;
-    c2c(&xc, ax, inverse, o.norm.scale(inverse))
+    c2c(&xc, ax, inverse, scale)
 }
 
 /// The discrete Fourier transform along the last axis (real input is taken as complex).
