@@ -157,7 +157,15 @@ fn every_other_kernel_the_launchers_name_exists() {
     };
     let (reduce, shape, scan) = (ptx("reduce"), ptx("shape"), ptx("scan"));
     let (matmul, random) = (ptx("matmul"), ptx("random"));
-    let (fractal, ceiling) = (ptx("fractal"), ptx("ceiling"));
+    let (fractal, ceiling, real) = (ptx("fractal"), ptx("ceiling"), ptx("fft_real"));
+    for n in [
+        "fft_real_forward_c32",
+        "fft_real_inverse_c32",
+        "fft_real_forward_c64",
+        "fft_real_inverse_c64",
+    ] {
+        assert!(real.contains(&format!(".entry {n}(")), "kernel {n} missing");
+    }
     for n in ["ceiling_copy", "ceiling_fma"] {
         assert!(
             ceiling.contains(&format!(".entry {n}(")),

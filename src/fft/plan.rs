@@ -245,8 +245,15 @@ pub(crate) fn root_table(n: usize) -> Vec<(f64, f64)> {
     lo.chain(hi).chain(scales).collect()
 }
 
-/// The table of the GPU real transforms of even length `n` (shaders/fft_real.wgsl):
-/// `exp(-2 pi i k / n)` for k < n/2, then the scales `[1, 1/n, 1/sqrt(n)]`.
+/// True when a GPU backend runs the real transform of length `n` itself: even, at least 4,
+/// with a half length that the step kernels take (no prime factor above 7).
+#[cfg_attr(not(any(feature = "wgpu", feature = "cuda")), allow(dead_code))]
+pub(crate) fn gpu_real(n: usize) -> bool {
+    n >= 4 && n.is_multiple_of(2) && smooth(n / 2)
+}
+
+/// The table of the GPU real transforms of even length `n` (shaders/fft_real.wgsl,
+/// cuda/fft_real.cu): `exp(-2 pi i k / n)` for k < n/2, then the scales `[1, 1/n, 1/sqrt(n)]`.
 #[cfg_attr(not(any(feature = "wgpu", feature = "cuda")), allow(dead_code))]
 pub(crate) fn real_table(n: usize) -> Vec<(f64, f64)> {
     let scales = [Scale::One, Scale::InvN, Scale::InvSqrtN].map(|sc| (sc.factor(n), 0.0));

@@ -325,6 +325,67 @@ impl CudaBackend {
     }
 }
 
+impl CudaBackend {
+    /// Real transforms of even length n (see `Backend::fft_real`): a complex transform of
+    /// length n/2 and the split between the two (cuda/fft_real.cu), through a scratch buffer
+    /// of n/2 complex numbers per row.
+    pub(super) fn fft_real_split(
+        &self,
+        d: DType,
+        src: &Buffer,
+        dst: &mut Buffer,
+        [rows, n]: [usize; 2],
+        inverse: bool,
+        scale: Scale,
+    ) -> Result<()> {
+        let m = n / 2;
+        if m > u32::MAX as usize {
+            return Err(Error::SizeOverLimit {
+                what: "real FFT length on CUDA",
+                requested: n as u64,
+                limit: 2 * u32::MAX as u64,
+                device: self.label.clone(),
+            });
+        }
+        let mut half = self.alloc(rows * m * d.size())?;
+        let table = self.fft_tables.real(self, d, n)?;
+        let short = if d == DType::C64 { "c64" } else { "c32" };
+        let name = format!(
+            "fft_real_{}_{short}",
+            if inverse { "inverse" } else { "forward" }
+        );
+        let module = self.module("fft_real")?;
+        let f = module
+            .load_function(&name)
+            .map_err(|e| self.driver_err(&name, e))?;
+        let pairs = (rows * (m / 2 + 1)) as u64;
+        let (rows_arg, m_arg, scale_at) = (rows as u64, m as u32, scale as u32);
+        let split = |from: &Buffer, to: &mut Buffer| -> Result<()> {
+            let to = self.slice_mut(to)?;
+            let mut b = self.stream.launch_builder(&f);
+            b.arg(self.slice(from)?)
+                .arg(to)
+                .arg(self.slice(&table)?)
+                .arg(&rows_arg)
+                .arg(&m_arg)
+                .arg(&scale_at);
+            // SAFETY: the half buffer holds rows * m complex numbers of d and the bins
+            // rows * (m + 1); the table holds m roots and 3 scales; the kernel checks its range.
+            unsafe { b.launch(Self::launch_cfg(pairs)) }
+                .map(drop)
+                .map_err(|e| self.driver_err(&name, e))
+        };
+        // The scale is n's, so the split applies it (the half-length transform would apply m's).
+        if inverse {
+            split(src, &mut half)?;
+            self.fft_steps(d, &half, dst, [rows, m, 1], true, Scale::One)
+        } else {
+            self.fft_steps(d, src, &mut half, [rows, m, 1], false, Scale::One)?;
+            split(&half, dst)
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -893,6 +893,22 @@ impl Backend for CudaBackend {
         self.fft_steps(dtype, src, dst, dims, inverse, scale)
     }
 
+    fn has_fft_real(&self, n: usize) -> bool {
+        crate::fft::plan::gpu_real(n)
+    }
+
+    fn fft_real(
+        &self,
+        dtype: DType,
+        src: &Buffer,
+        dst: &mut Buffer,
+        dims: [usize; 2],
+        inverse: bool,
+        scale: Scale,
+    ) -> Result<()> {
+        self.fft_real_split(dtype, src, dst, dims, inverse, scale)
+    }
+
     fn fractal(&self, job: &FractalJob, values: &mut Buffer, counts: &mut Buffer) -> Result<()> {
         let module = self.module("fractal")?;
         let values = self.slice_mut(values)?;

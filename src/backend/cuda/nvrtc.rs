@@ -12,6 +12,7 @@ pub const KERNELS: &[(&str, &str)] = &[
     ("ceiling", include_str!("../../../cuda/ceiling.cu")),
     ("creation", include_str!("../../../cuda/creation.cu")),
     ("elementwise", include_str!("../../../cuda/elementwise.cu")),
+    ("fft_real", include_str!("../../../cuda/fft_real.cu")),
     ("fft_step", include_str!("../../../cuda/fft_step.cu")),
     ("fractal", include_str!("../../../cuda/fractal.cu")),
     ("matmul", include_str!("../../../cuda/matmul.cu")),

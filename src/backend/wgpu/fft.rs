@@ -367,11 +367,6 @@ pub(crate) fn run(
 
 const REAL_SOURCE: &str = include_str!("../../../shaders/fft_real.wgsl");
 
-/// True when `real` runs length `n`: even, with a half length the step kernels take.
-pub(crate) fn has_real(n: usize) -> bool {
-    n >= 4 && n.is_multiple_of(2) && crate::fft::plan::smooth(n / 2)
-}
-
 /// Real transforms of even length n (see `Backend::fft_real`): a complex transform of
 /// length n/2 and the split between the two (shaders/fft_real.wgsl), through a scratch
 /// buffer of n/2 complex numbers per row.

@@ -509,7 +509,7 @@ impl Backend for WgpuBackend {
     }
 
     fn has_fft_real(&self, n: usize) -> bool {
-        fft::has_real(n)
+        crate::fft::plan::gpu_real(n)
     }
 
     fn fft_real(
