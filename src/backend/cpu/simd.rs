@@ -13,7 +13,8 @@ pub enum Isa {
     Neon,
     /// x86_64 AVX2 with FMA and F16C.
     Avx2,
-    /// x86_64 AVX-512F present (kernels use the AVX2 versions until AVX-512 ones exist).
+    /// x86_64 AVX-512F as well (the f32 escape-time loop uses it; other kernels run their
+    /// AVX2 versions).
     Avx512,
 }
 
@@ -28,11 +29,10 @@ impl Isa {
         }
     }
 
-    /// What `streamcore info` reports: the set the kernels run with, and a wider one the CPU
-    /// has that no kernel uses yet.
+    /// What `streamcore info` reports: the sets the kernels run with.
     pub fn describe(self) -> String {
         match self {
-            Isa::Avx512 => "avx2+fma (avx512f present, not used yet)".into(),
+            Isa::Avx512 => "avx2+fma (avx512f in the f32 escape-time loop)".into(),
             other => other.name().into(),
         }
     }

@@ -172,19 +172,19 @@ impl WgpuBackend {
         let encoder = p.encoder.take()?;
         let mut buffers = Vec::with_capacity(2);
         let mut used_stage = None;
-        if let Some(params) = p.params.take() {
-            if !p.staged.is_empty() {
-                let len = p.staged.len() as u64;
-                match self.fill_param_stage(&p.staged) {
-                    Some(stage) => {
-                        let mut pre = self.device.create_command_encoder(&Default::default());
-                        pre.copy_buffer_to_buffer(&stage, 0, &params, 0, len);
-                        buffers.push(pre.finish());
-                        used_stage = Some(stage);
-                    }
-                    // A staging buffer that cannot be mapped: the queue's own staging.
-                    None => self.queue.write_buffer(&params, 0, &p.staged),
+        if let Some(params) = p.params.take()
+            && !p.staged.is_empty()
+        {
+            let len = p.staged.len() as u64;
+            match self.fill_param_stage(&p.staged) {
+                Some(stage) => {
+                    let mut pre = self.device.create_command_encoder(&Default::default());
+                    pre.copy_buffer_to_buffer(&stage, 0, &params, 0, len);
+                    buffers.push(pre.finish());
+                    used_stage = Some(stage);
                 }
+                // A staging buffer that cannot be mapped: the queue's own staging.
+                None => self.queue.write_buffer(&params, 0, &p.staged),
             }
         }
         buffers.push(encoder.finish());
