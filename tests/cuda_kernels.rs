@@ -230,3 +230,54 @@ fn every_other_kernel_the_launchers_name_exists() {
     }
     eprintln!("{count} reduce kernels present");
 }
+
+/// cuda/fft_real.cu compiled as host C++ (tests/host_cuda/stub.h stands in for the CUDA
+/// device environment) and run against a plain DFT (tests/host_cuda/fft_real.cpp): the CUDA
+/// real-FFT split is checked on every machine, GPU or not. Needs a C++ compiler (`CXX`, else
+/// `c++`): required in CI (STREAMCORE_REQUIRE_HOST_CXX=1), elsewhere skipped with a notice.
+#[test]
+fn the_cuda_real_fft_split_matches_a_dft_when_run_on_the_host() {
+    let required = std::env::var("STREAMCORE_REQUIRE_HOST_CXX").is_ok_and(|v| v == "1");
+    let root = std::env::var_os("STREAMCORE_SOURCE_DIR")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).to_path_buf());
+    let cxx = std::env::var("CXX").unwrap_or_else(|_| "c++".into());
+    let exe = std::env::temp_dir().join(format!("streamcore-host-fft-real-{}", std::process::id()));
+    let built = std::process::Command::new(&cxx)
+        .args(["-std=c++17", "-O1", "-o"])
+        .arg(&exe)
+        .arg("-I")
+        .arg(root.join("tests/host_cuda"))
+        .arg("-I")
+        .arg(root.join("cuda"))
+        .arg(root.join("tests/host_cuda/fft_real.cpp"))
+        .output();
+    let built = match built {
+        Ok(out) => out,
+        Err(e) => {
+            assert!(
+                !required,
+                "STREAMCORE_REQUIRE_HOST_CXX=1 but {cxx} did not start: {e}"
+            );
+            eprintln!(
+                "notice: no C++ compiler ({cxx}: {e}); the host check of cuda/fft_real.cu skipped"
+            );
+            return;
+        }
+    };
+    assert!(
+        built.status.success(),
+        "{cxx} failed on tests/host_cuda/fft_real.cpp:\n{}",
+        String::from_utf8_lossy(&built.stderr)
+    );
+    let run = std::process::Command::new(&exe)
+        .output()
+        .expect("the host build runs");
+    let _ = std::fs::remove_file(&exe);
+    let report = String::from_utf8_lossy(&run.stdout);
+    assert!(
+        run.status.success(),
+        "the CUDA real split disagrees with the DFT:\n{report}"
+    );
+    assert!(report.contains("n=126"), "every length ran:\n{report}");
+}
