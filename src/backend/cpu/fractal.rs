@@ -2,8 +2,9 @@
 //! iterations run in lockstep over plain arrays, so that the compiler turns every step into
 //! 8-lane vectors in flight; a block stops when all its lanes have escaped. The f32 escape
 //! loop has explicit AVX2 and AVX-512 versions (module `avx2`). The same arithmetic as the
-//! WGSL and CUDA kernels, with no fused multiply-adds: Vulkan drivers may run WGSL's `fma` unfused (lavapipe does) and may not, so only plain
-//! products and sums give every device the same roundings and the same orbits.
+//! WGSL and CUDA kernels, with no fused multiply-adds: Vulkan drivers may run WGSL's `fma`
+//! unfused (lavapipe does) and may not, so only plain products and sums give every device the
+//! same roundings and the same orbits.
 
 use std::ops::{Add, Mul, Sub};
 
@@ -197,9 +198,9 @@ impl<T: Real> Body for Escape<'_, T> {
     }
 }
 
-/// The f32 escape loop written with AVX2 (and AVX-512) intrinsics, with the same products and sums in the
-/// same order as the portable loop (no FMA), so the counts and |z|^2 at escape are bit for bit
-/// the same. Unlike the portable loop, escaped lanes keep iterating (their z runs off to
+/// The f32 escape loop written with AVX2 (and AVX-512) intrinsics, with the same products and
+/// sums in the same order as the portable loop (no FMA), so the counts and |z|^2 at escape are
+/// bit for bit the same. Unlike the portable loop, escaped lanes keep iterating (their z runs off to
 /// infinity and NaN, which costs nothing on these units) instead of being frozen by a blend:
 /// that takes the lane mask off the orbit's critical path, leaving a multiply and two adds
 /// per step, so V vectors in flight cover its latency. |z|^2 is caught in the step a lane
@@ -230,11 +231,11 @@ mod avx2 {
         values: &mut [f32],
         counts: &mut [u32],
     ) {
-        escape_block_with(job, row, col0, values, counts, isa() >= Isa::Avx512);
+        escape_block_with(job, row, col0, values, counts, true);
     }
 
-    /// [`escape_block`] with the instruction set chosen: AVX-512 (`wide`, which the CPU must
-    /// have) or AVX2.
+    /// [`escape_block`] with the instruction set chosen: AVX-512 where `wide` and the CPU has
+    /// it, else AVX2.
     pub(super) fn escape_block_with(
         job: &FractalJob,
         row: usize,
