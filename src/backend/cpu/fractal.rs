@@ -10,7 +10,10 @@ use std::ops::{Add, Mul, Sub};
 
 use rayon::prelude::*;
 
+use std::f32::consts::LOG2_E;
+
 use super::elementwise::{Body, exec};
+use super::vmath::ln_f32;
 use crate::element::DType;
 use crate::fractal::FractalJob;
 
@@ -128,7 +131,8 @@ fn start<T: Real>(job: &FractalJob, row: usize, col0: usize) -> [[T; LANES]; 4] 
     let [mut x, mut y, mut cx, mut cy] = [[T::of(0.0); LANES]; 4];
     let py = T::of(y1) - T::of(row as f64 + 0.5) * T::of(dy);
     for j in 0..LANES {
-        let px = T::of((col0 + j) as f64 + 0.5) * T::of(dx) + T::of(x0);
+        // Through u32 (exact: rows hold fewer than 2^32 pixels) so that it vectorises.
+        let px = T::of((col0 + j) as u32 as f64 + 0.5) * T::of(dx) + T::of(x0);
         match julia {
             Some((jx, jy)) => {
                 (x[j], y[j], cx[j], cy[j]) = (px, py, T::of(jx), T::of(jy));
@@ -141,7 +145,9 @@ fn start<T: Real>(job: &FractalJob, row: usize, col0: usize) -> [[T; LANES]; 4] 
     [x, y, cx, cy]
 }
 
-/// Counts and smooth values of a block from its iteration counts and |z|^2 at escape.
+/// Counts and smooth values of a block from its iteration counts and |z|^2 at escape,
+/// computed for all LANES (the block's first `values.len()` are kept). Branch-free, with
+/// [`ln_f32`] in place of libm's, so that it vectorises inside the SIMD loops' features.
 #[inline(always)]
 fn finish<T: Real>(
     values: &mut [f32],
@@ -150,15 +156,19 @@ fn finish<T: Real>(
     n: &[u32; LANES],
     max_iter: u32,
 ) {
-    for j in 0..values.len() {
-        counts[j] = n[j];
-        values[j] = if n[j] == max_iter {
+    let mut v = [0f32; LANES];
+    for j in 0..LANES {
+        // n + 1 - log2(ln |z|), with ln |z| = ln(|z|^2) / 2.
+        let smooth = n[j] as f32 + 1.0 - ln_f32(0.5 * ln_f32(r2[j].f32())) * LOG2_E;
+        v[j] = if n[j] == max_iter {
             -1.0
         } else {
-            let r2 = r2[j].f32();
-            (n[j] as f32 + 1.0 - (0.5 * r2.ln()).log2()).max(0.0)
+            smooth.max(0.0)
         };
     }
+    let len = values.len();
+    values.copy_from_slice(&v[..len]);
+    counts.copy_from_slice(&n[..len]);
 }
 
 impl<T: Real> Body for Escape<'_, T> {
@@ -244,20 +254,40 @@ mod avx2 {
         counts: &mut [u32],
         wide: bool,
     ) {
+        if wide && isa() >= Isa::Avx512 {
+            // SAFETY: the CPU has AVX-512F (checked just above).
+            unsafe { block512(job, row, col0, values, counts) }
+        } else {
+            // SAFETY: AVX2 and FMA are present (`available`, checked by the caller).
+            unsafe { block256(job, row, col0, values, counts) }
+        }
+    }
+
+    /// A whole block with AVX-512: the start, the orbits and the smooth values, so that the
+    /// compiler vectorises the first and last with the same features.
+    #[target_feature(enable = "avx512f")]
+    fn block512(job: &FractalJob, row: usize, col0: usize, values: &mut [f32], counts: &mut [u32]) {
         let FractalJob::Escape { max_iter, .. } = *job else {
             return;
         };
         let [x, y, cx, cy] = start::<f32>(job, row, col0);
         let mut n = [0u32; LANES];
         let mut r2 = [0f32; LANES];
-        if wide && isa() >= Isa::Avx512 {
-            // SAFETY: the CPU has AVX-512F (checked just above).
-            unsafe { orbits512([&x, &y, &cx, &cy], max_iter, &mut n, &mut r2) };
-        } else {
-            for off in (0..LANES).step_by(8 * V) {
-                // SAFETY: AVX2 is present (`available`, checked by the caller).
-                unsafe { orbits([&x, &y, &cx, &cy], max_iter, &mut n, &mut r2, off) };
-            }
+        orbits512([&x, &y, &cx, &cy], max_iter, &mut n, &mut r2);
+        finish(values, counts, &r2, &n, max_iter);
+    }
+
+    /// [`block512`] with AVX2.
+    #[target_feature(enable = "avx2,fma")]
+    fn block256(job: &FractalJob, row: usize, col0: usize, values: &mut [f32], counts: &mut [u32]) {
+        let FractalJob::Escape { max_iter, .. } = *job else {
+            return;
+        };
+        let [x, y, cx, cy] = start::<f32>(job, row, col0);
+        let mut n = [0u32; LANES];
+        let mut r2 = [0f32; LANES];
+        for off in (0..LANES).step_by(8 * V) {
+            orbits([&x, &y, &cx, &cy], max_iter, &mut n, &mut r2, off);
         }
         finish(values, counts, &r2, &n, max_iter);
     }
