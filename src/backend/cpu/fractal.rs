@@ -62,6 +62,21 @@ pub(crate) fn run(job: &FractalJob, values: &mut [u8], counts: &mut [u8]) {
     };
     let values: &mut [f32] = &mut bytemuck::cast_slice_mut(values)[..width * height];
     let counts: &mut [u32] = &mut bytemuck::cast_slice_mut(counts)[..width * height];
+    #[cfg(target_arch = "x86_64")]
+    if let FractalJob::Escape {
+        dtype: DType::F32, ..
+    } = *job
+        && avx2::has_avx512()
+    {
+        let rows = avx2::ROWS_PER_TASK;
+        values
+            .par_chunks_mut(width * rows)
+            .zip(counts.par_chunks_mut(width * rows))
+            .enumerate()
+            // SAFETY: the CPU has AVX-512F (checked just above).
+            .for_each(|(t, (v, c))| unsafe { avx2::rows512(job, t * rows, v, c) });
+        return;
+    }
     values
         .par_chunks_mut(width)
         .zip(counts.par_chunks_mut(width))
@@ -116,7 +131,7 @@ struct Escape<'a, T> {
 /// The starting orbit of a block: z and c per lane (Mandelbrot: z = 0, c the pixel; Julia:
 /// z the pixel, c given), the pixel's coordinates computed in T from the f64 view.
 #[inline(always)]
-fn start<T: Real>(job: &FractalJob, row: usize, col0: usize) -> [[T; LANES]; 4] {
+fn start<T: Real, const L: usize>(job: &FractalJob, row: usize, col0: usize) -> [[T; L]; 4] {
     let FractalJob::Escape {
         x0,
         y1,
@@ -126,11 +141,11 @@ fn start<T: Real>(job: &FractalJob, row: usize, col0: usize) -> [[T; LANES]; 4] 
         ..
     } = *job
     else {
-        return [[T::of(0.0); LANES]; 4];
+        return [[T::of(0.0); L]; 4];
     };
-    let [mut x, mut y, mut cx, mut cy] = [[T::of(0.0); LANES]; 4];
+    let [mut x, mut y, mut cx, mut cy] = [[T::of(0.0); L]; 4];
     let py = T::of(y1) - T::of(row as f64 + 0.5) * T::of(dy);
-    for j in 0..LANES {
+    for j in 0..L {
         // Through u32 (exact: rows hold fewer than 2^32 pixels) so that it vectorises.
         let px = T::of((col0 + j) as u32 as f64 + 0.5) * T::of(dx) + T::of(x0);
         match julia {
@@ -145,6 +160,15 @@ fn start<T: Real>(job: &FractalJob, row: usize, col0: usize) -> [[T; LANES]; 4] 
     [x, y, cx, cy]
 }
 
+/// The smooth value of a pixel that ran `n` iterations and left with `r2` = |z|^2:
+/// n + 1 - log2(ln |z|), clamped at 0, and -1 for a pixel that never escaped.
+#[inline(always)]
+fn smooth(n: u32, r2: f32, max_iter: u32) -> f32 {
+    // ln |z| = ln(|z|^2) / 2.
+    let s = n as f32 + 1.0 - ln_f32(0.5 * ln_f32(r2)) * LOG2_E;
+    if n == max_iter { -1.0 } else { s.max(0.0) }
+}
+
 /// Counts and smooth values of a block from its iteration counts and |z|^2 at escape,
 /// computed for all LANES (the block's first `values.len()` are kept). Branch-free, with
 /// [`ln_f32`] in place of libm's, so that it vectorises inside the SIMD loops' features.
@@ -156,15 +180,10 @@ fn finish<T: Real>(
     n: &[u32; LANES],
     max_iter: u32,
 ) {
+    // A plain loop over a fixed count: it vectorises (`array::from_fn` did not).
     let mut v = [0f32; LANES];
     for j in 0..LANES {
-        // n + 1 - log2(ln |z|), with ln |z| = ln(|z|^2) / 2.
-        let smooth = n[j] as f32 + 1.0 - ln_f32(0.5 * ln_f32(r2[j].f32())) * LOG2_E;
-        v[j] = if n[j] == max_iter {
-            -1.0
-        } else {
-            smooth.max(0.0)
-        };
+        v[j] = smooth(n[j], r2[j].f32(), max_iter);
     }
     let len = values.len();
     values.copy_from_slice(&v[..len]);
@@ -178,7 +197,7 @@ impl<T: Real> Body for Escape<'_, T> {
             return;
         };
         let bail = T::of(BAILOUT);
-        let [mut x, mut y, cx, cy] = start::<T>(self.job, self.row, self.col0);
+        let [mut x, mut y, cx, cy] = start::<T, LANES>(self.job, self.row, self.col0);
         let mut n = [0u32; LANES];
         let mut alive = [true; LANES];
         let mut it = 0;
@@ -219,7 +238,7 @@ impl<T: Real> Body for Escape<'_, T> {
 mod avx2 {
     use std::arch::x86_64::*;
 
-    use super::{BAILOUT, LANES, finish, start};
+    use super::{BAILOUT, LANES, finish, smooth, start};
     use crate::backend::cpu::simd::{Isa, isa};
     use crate::fractal::FractalJob;
 
@@ -232,8 +251,12 @@ mod avx2 {
         isa() >= Isa::Avx2
     }
 
-    /// One block of up to LANES pixels of an f32 escape-time job, with AVX-512 where the CPU
-    /// has it.
+    /// Whether [`rows512`] can run here.
+    pub(super) fn has_avx512() -> bool {
+        isa() >= Isa::Avx512
+    }
+
+    /// One block of up to LANES pixels of an f32 escape-time job with AVX2.
     pub(super) fn escape_block(
         job: &FractalJob,
         row: usize,
@@ -241,49 +264,18 @@ mod avx2 {
         values: &mut [f32],
         counts: &mut [u32],
     ) {
-        escape_block_with(job, row, col0, values, counts, true);
+        // SAFETY: AVX2 and FMA are present (`available`, checked by the caller).
+        unsafe { block256(job, row, col0, values, counts) }
     }
 
-    /// [`escape_block`] with the instruction set chosen: AVX-512 where `wide` and the CPU has
-    /// it, else AVX2.
-    pub(super) fn escape_block_with(
-        job: &FractalJob,
-        row: usize,
-        col0: usize,
-        values: &mut [f32],
-        counts: &mut [u32],
-        wide: bool,
-    ) {
-        if wide && isa() >= Isa::Avx512 {
-            // SAFETY: the CPU has AVX-512F (checked just above).
-            unsafe { block512(job, row, col0, values, counts) }
-        } else {
-            // SAFETY: AVX2 and FMA are present (`available`, checked by the caller).
-            unsafe { block256(job, row, col0, values, counts) }
-        }
-    }
-
-    /// A whole block with AVX-512: the start, the orbits and the smooth values, so that the
+    /// A whole block with AVX2: the start, the orbits and the smooth values, so that the
     /// compiler vectorises the first and last with the same features.
-    #[target_feature(enable = "avx512f")]
-    fn block512(job: &FractalJob, row: usize, col0: usize, values: &mut [f32], counts: &mut [u32]) {
-        let FractalJob::Escape { max_iter, .. } = *job else {
-            return;
-        };
-        let [x, y, cx, cy] = start::<f32>(job, row, col0);
-        let mut n = [0u32; LANES];
-        let mut r2 = [0f32; LANES];
-        orbits512([&x, &y, &cx, &cy], max_iter, &mut n, &mut r2);
-        finish(values, counts, &r2, &n, max_iter);
-    }
-
-    /// [`block512`] with AVX2.
     #[target_feature(enable = "avx2,fma")]
     fn block256(job: &FractalJob, row: usize, col0: usize, values: &mut [f32], counts: &mut [u32]) {
         let FractalJob::Escape { max_iter, .. } = *job else {
             return;
         };
-        let [x, y, cx, cy] = start::<f32>(job, row, col0);
+        let [x, y, cx, cy] = start::<f32, LANES>(job, row, col0);
         let mut n = [0u32; LANES];
         let mut r2 = [0f32; LANES];
         for off in (0..LANES).step_by(8 * V) {
@@ -292,59 +284,186 @@ mod avx2 {
         finish(values, counts, &r2, &n, max_iter);
     }
 
-    /// Vectors of 16 in flight in the AVX-512 loop: the whole block of LANES pixels.
-    const V512: usize = LANES / 16;
+    /// Steps run between escape tests where orbits are monotone past the bailout.
+    const CHUNK: u32 = 8;
 
-    /// The AVX2 loop's arithmetic on 16 lanes a vector, with the lane masks in mask registers
-    /// (so a step is 11 instructions for 16 lanes where AVX2 takes 13 for 8) and the whole
-    /// block in flight at once (32 registers hold it without spilling).
+    /// Whether every orbit of `job` keeps growing once |z|^2 passes the bailout (256^2), so
+    /// that one test at the end of a chunk sees every escape inside it. |z| > max(2, |c|)
+    /// implies |z^2 + c| >= |z|^2 - |c| > |z|; Mandelbrot orbits start at z1 = c, so this
+    /// holds for any c, and Julia orbits for |c| <= 256. For a Julia c beyond that, an
+    /// escaped z can land back inside the radius.
+    fn monotone(job: &FractalJob) -> bool {
+        match *job {
+            FractalJob::Escape { julia, .. } => julia.is_none_or(|(jx, jy)| jx.hypot(jy) <= 255.0),
+            FractalJob::Lyapunov { .. } => false,
+        }
+    }
+
+    /// Rows per task of the AVX-512 loop.
+    pub(super) const ROWS_PER_TASK: usize = 4;
+    /// Segments of 16 pixels in flight in the AVX-512 loop: four independent orbits cover
+    /// the step's latency and keep its two add and two multiply pipes busy.
+    const SLOTS: usize = 4;
+
+    /// The f32 escape loop with AVX-512 over `values.len() / width` whole rows from `row0`:
+    /// each row is cut into segments of 16 pixels, SLOTS segments iterate at once (one
+    /// vector each, lane masks in mask registers), and a segment whose lanes have all
+    /// escaped (or reached the limit) is written out and its slot given the next segment,
+    /// so that no slot idles while others iterate. Where orbits are [`monotone`], steps run
+    /// in chunks of CHUNK with one escape test a chunk (see the loop). Counts and |z|^2 at
+    /// escape are bit for bit the portable loop's.
     #[target_feature(enable = "avx512f")]
-    fn orbits512(
-        [x, y, cx, cy]: [&[f32; LANES]; 4],
-        max_iter: u32,
-        n: &mut [u32; LANES],
-        r2: &mut [f32; LANES],
-    ) {
-        // SAFETY (all loads and stores): each array holds LANES = 16 * V512 f32 or u32, and
-        // vector v covers elements 16v .. 16v + 16.
-        unsafe {
-            let load = |a: &[f32; LANES], v: usize| _mm512_loadu_ps(a.as_ptr().add(16 * v));
-            let mut vx: [__m512; V512] = std::array::from_fn(|v| load(x, v));
-            let mut vy: [__m512; V512] = std::array::from_fn(|v| load(y, v));
-            let vcx: [__m512; V512] = std::array::from_fn(|v| load(cx, v));
-            let vcy: [__m512; V512] = std::array::from_fn(|v| load(cy, v));
-            let mut vn: [__m512i; V512] = [_mm512_setzero_si512(); V512];
-            let mut vr2: [__m512; V512] = [_mm512_setzero_ps(); V512];
-            let mut alive: [__mmask16; V512] = [0xffff; V512];
-            let bail = _mm512_set1_ps(BAILOUT as f32);
-            let one = _mm512_set1_epi32(1);
-            let mut it = 0;
-            while it < max_iter {
-                let steps = (max_iter - it).min(8);
-                for _ in 0..steps {
-                    for v in 0..V512 {
-                        let (x, y) = (vx[v], vy[v]);
+    pub(super) fn rows512(job: &FractalJob, row0: usize, values: &mut [f32], counts: &mut [u32]) {
+        let FractalJob::Escape {
+            width, max_iter, ..
+        } = *job
+        else {
+            return;
+        };
+        let per_row = width.div_ceil(16);
+        let total = values.len() / width * per_row;
+        let monotone = monotone(job);
+        let bail = _mm512_set1_ps(BAILOUT as f32);
+        let one = _mm512_set1_epi32(1);
+        let zero = _mm512_setzero_ps();
+        // Slot state: the segment (None: idle), the orbit, the counts and |z|^2 at escape,
+        // the live lanes and the steps left before max_iter.
+        let mut seg: [Option<usize>; SLOTS] = [None; SLOTS];
+        let (mut vx, mut vy, mut vcx, mut vcy) =
+            ([zero; SLOTS], [zero; SLOTS], [zero; SLOTS], [zero; SLOTS]);
+        let mut vn = [_mm512_setzero_si512(); SLOTS];
+        let mut vr2 = [zero; SLOTS];
+        let mut alive: [__mmask16; SLOTS] = [0; SLOTS];
+        let mut rem = [u32::MAX; SLOTS];
+        let mut next = 0;
+        // Whether the last chunk saw no escape (see below).
+        let mut quiet = true;
+        loop {
+            for s in 0..SLOTS {
+                if let Some(g) = seg[s]
+                    && (alive[s] == 0 || rem[s] == 0)
+                {
+                    let (row, col0) = (g / per_row, g % per_row * 16);
+                    let (mut n, mut r2) = ([0u32; 16], [0f32; 16]);
+                    // SAFETY: both arrays hold 16 elements.
+                    unsafe {
+                        _mm512_storeu_si512(n.as_mut_ptr().cast(), vn[s]);
+                        _mm512_storeu_ps(r2.as_mut_ptr(), vr2[s]);
+                    }
+                    let len = (width - col0).min(16);
+                    let at = row * width + col0;
+                    // |z|^2 for now; the smooth values are made from it at the end.
+                    counts[at..at + len].copy_from_slice(&n[..len]);
+                    values[at..at + len].copy_from_slice(&r2[..len]);
+                    seg[s] = None;
+                }
+                if seg[s].is_none() && next < total {
+                    let (row, col0) = (next / per_row, next % per_row * 16);
+                    let [x, y, cx, cy] = start::<f32, 16>(job, row0 + row, col0);
+                    // SAFETY: each array holds 16 f32.
+                    unsafe {
+                        (vx[s], vy[s]) = (_mm512_loadu_ps(x.as_ptr()), _mm512_loadu_ps(y.as_ptr()));
+                        (vcx[s], vcy[s]) =
+                            (_mm512_loadu_ps(cx.as_ptr()), _mm512_loadu_ps(cy.as_ptr()));
+                    }
+                    vn[s] = _mm512_setzero_si512();
+                    alive[s] = if width - col0 >= 16 {
+                        0xffff
+                    } else {
+                        (1 << (width - col0)) - 1
+                    };
+                    rem[s] = max_iter;
+                    seg[s] = Some(next);
+                    next += 1;
+                }
+                if seg[s].is_none() {
+                    // Idle: an orbit at 0 that stays there, never counted.
+                    (vx[s], vy[s], vcx[s], vcy[s], alive[s], rem[s]) =
+                        (zero, zero, zero, zero, 0, u32::MAX);
+                }
+            }
+            if seg.iter().all(Option::is_none) {
+                break;
+            }
+            let k = rem.iter().fold(CHUNK, |k, &r| k.min(r));
+            // One step of slot `s` with the full bookkeeping: the escape test, |z|^2 of the
+            // lanes escaping in it, and the counts.
+            macro_rules! full_step {
+                ($s:expr) => {{
+                    let s = $s;
+                    let (x, y) = (vx[s], vy[s]);
+                    let xx = _mm512_mul_ps(x, x);
+                    let yy = _mm512_mul_ps(y, y);
+                    let r = _mm512_add_ps(xx, yy);
+                    // !(r2 > bail), true for NaN, as in the AVX2 and portable loops.
+                    let a = _mm512_mask_cmp_ps_mask::<_CMP_NGT_UQ>(alive[s], r, bail);
+                    vr2[s] = _mm512_mask_mov_ps(vr2[s], alive[s] & !a, r);
+                    vn[s] = _mm512_mask_add_epi32(vn[s], a, vn[s], one);
+                    alive[s] = a;
+                    vy[s] = _mm512_add_ps(_mm512_mul_ps(_mm512_add_ps(x, x), y), vcy[s]);
+                    vx[s] = _mm512_add_ps(_mm512_sub_ps(xx, yy), vcx[s]);
+                }};
+            }
+            // The step's arithmetic alone.
+            macro_rules! step {
+                () => {
+                    for s in 0..SLOTS {
+                        let (x, y) = (vx[s], vy[s]);
                         let xx = _mm512_mul_ps(x, x);
                         let yy = _mm512_mul_ps(y, y);
-                        let r = _mm512_add_ps(xx, yy);
-                        // !(r2 > bail), true for NaN, as in the AVX2 and portable loops.
-                        let a = _mm512_mask_cmp_ps_mask::<_CMP_NGT_UQ>(alive[v], r, bail);
-                        vr2[v] = _mm512_mask_mov_ps(vr2[v], alive[v] & !a, r);
-                        vn[v] = _mm512_mask_add_epi32(vn[v], a, vn[v], one);
-                        alive[v] = a;
-                        vy[v] = _mm512_add_ps(_mm512_mul_ps(_mm512_add_ps(x, x), y), vcy[v]);
-                        vx[v] = _mm512_add_ps(_mm512_sub_ps(xx, yy), vcx[v]);
+                        vy[s] = _mm512_add_ps(_mm512_mul_ps(_mm512_add_ps(x, x), y), vcy[s]);
+                        vx[s] = _mm512_add_ps(_mm512_sub_ps(xx, yy), vcx[s]);
+                    }
+                };
+            }
+            if monotone && quiet {
+                // k steps of the arithmetic alone, then one test for them all: |z|^2 at the
+                // end, unordered so that infinity and NaN count as escaped. An orbit that
+                // has passed the bailout keeps growing, so a lane that escaped anywhere in
+                // the chunk fails it. If none did, every live lane ran k steps; if one did,
+                // its slot runs the chunk again from its start, step by step.
+                let (x0, y0) = (vx, vy);
+                if k == CHUNK {
+                    for _ in 0..CHUNK {
+                        step!();
+                    }
+                } else {
+                    for _ in 0..k {
+                        step!();
                     }
                 }
-                it += steps;
-                if alive.iter().all(|&a| a == 0) {
-                    break;
+                let vk = _mm512_set1_epi32(k as i32);
+                for s in 0..SLOTS {
+                    let r = _mm512_add_ps(_mm512_mul_ps(vx[s], vx[s]), _mm512_mul_ps(vy[s], vy[s]));
+                    if _mm512_mask_cmp_ps_mask::<_CMP_NLE_UQ>(alive[s], r, bail) == 0 {
+                        vn[s] = _mm512_mask_add_epi32(vn[s], alive[s], vn[s], vk);
+                    } else {
+                        quiet = false;
+                        (vx[s], vy[s]) = (x0[s], y0[s]);
+                        for _ in 0..k {
+                            full_step!(s);
+                        }
+                    }
                 }
+            } else {
+                // Step by step while lanes escape often (a replay costs more than the
+                // bookkeeping saved), back to chunks after a chunk with no escape.
+                let before = alive;
+                for _ in 0..k {
+                    for s in 0..SLOTS {
+                        full_step!(s);
+                    }
+                }
+                quiet = (0..SLOTS).all(|s| alive[s] == before[s]);
             }
-            for v in 0..V512 {
-                _mm512_storeu_ps(r2.as_mut_ptr().add(16 * v), vr2[v]);
-                _mm512_storeu_si512(n.as_mut_ptr().add(16 * v).cast(), vn[v]);
+            for r in &mut rem {
+                *r = r.saturating_sub(k);
             }
+        }
+        // In one pass over the task, where successive pixels' logarithms overlap (one
+        // segment's at a time left their latency exposed).
+        for (v, &n) in values.iter_mut().zip(counts.iter()) {
+            *v = smooth(n, *v, max_iter);
         }
     }
 
@@ -472,49 +591,87 @@ impl Body for Lyapunov<'_> {
 mod tests {
     use super::*;
 
-    /// The AVX2 escape loop gives the portable loop's counts and smooth values bit for bit,
-    /// Mandelbrot and Julia, on blocks that are inside, outside and on the boundary.
+    /// An escape-time job over a view that holds inside, outside and boundary pixels.
+    fn job(w: usize, h: usize, max_iter: u32, julia: Option<(f64, f64)>) -> FractalJob {
+        FractalJob::Escape {
+            dtype: DType::F32,
+            width: w,
+            height: h,
+            x0: -2.2,
+            y1: 1.2,
+            dx: 3.2 / w as f64,
+            dy: 2.4 / h as f64,
+            max_iter,
+            julia,
+        }
+    }
+
+    /// Renders `job` block by block with `block` (the portable loop or the AVX2 one).
+    fn by_blocks(
+        job: &FractalJob,
+        block: impl Fn(usize, usize, &mut [f32], &mut [u32]),
+    ) -> (Vec<f32>, Vec<u32>) {
+        let FractalJob::Escape { width, height, .. } = *job else {
+            unreachable!()
+        };
+        let (mut v, mut c) = (vec![0f32; width * height], vec![0u32; width * height]);
+        for (row, (vr, cr)) in v.chunks_mut(width).zip(c.chunks_mut(width)).enumerate() {
+            for (b, (vb, cb)) in vr.chunks_mut(LANES).zip(cr.chunks_mut(LANES)).enumerate() {
+                block(row, b * LANES, vb, cb);
+            }
+        }
+        (v, c)
+    }
+
+    /// The AVX2 and AVX-512 escape loops give the portable loop's counts and smooth values bit
+    /// for bit: Mandelbrot, a Julia set, and a Julia set whose c is too large for chunked
+    /// steps; rows that end in part of a vector; limits that are and are not a multiple of
+    /// the chunk; AVX-512 over whole images and over tasks of a few rows as `run` cuts them.
     #[cfg(target_arch = "x86_64")]
     #[test]
-    fn the_avx2_escape_loop_matches_the_portable_one_exactly() {
+    fn the_simd_escape_loops_match_the_portable_one_exactly() {
         if !avx2::available() {
             return;
         }
-        let (w, h) = (96, 40);
-        for julia in [None, Some((-0.8, 0.156))] {
-            let job = FractalJob::Escape {
-                dtype: DType::F32,
-                width: w,
-                height: h,
-                x0: -2.2,
-                y1: 1.2,
-                dx: 3.2 / w as f64,
-                dy: 2.4 / h as f64,
-                max_iter: 300,
-                julia,
-            };
-            for row in 0..h {
-                for col0 in (0..w).step_by(LANES) {
-                    let (mut v1, mut c1) = ([0f32; LANES], [0u32; LANES]);
-                    let (mut v2, mut c2) = ([0f32; LANES], [0u32; LANES]);
+        let bits = |v: &[f32]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+        for julia in [None, Some((-0.8, 0.156)), Some((300.0, 20.0))] {
+            for (w, h, max_iter) in [(96, 40, 300), (90, 21, 37), (7, 3, 64)] {
+                let job = job(w, h, max_iter, julia);
+                let what = format!("{julia:?} {w}x{h} max {max_iter}");
+                let (v1, c1) = by_blocks(&job, |row, col0, v, c| {
                     exec(Escape::<f32> {
                         job: &job,
                         row,
                         col0,
-                        values: &mut v1,
-                        counts: &mut c1,
+                        values: v,
+                        counts: c,
                         _t: Default::default(),
-                    });
-                    // AVX2, then AVX-512 where this CPU has it.
-                    for wide in [false, true] {
-                        avx2::escape_block_with(&job, row, col0, &mut v2, &mut c2, wide);
-                        assert_eq!(c1, c2, "counts, row {row}, block {col0}, wide {wide}");
-                        assert_eq!(
-                            v1.map(f32::to_bits),
-                            v2.map(f32::to_bits),
-                            "values, row {row}, wide {wide}"
-                        );
+                    })
+                });
+                let (v2, c2) = by_blocks(&job, |row, col0, v, c| {
+                    avx2::escape_block(&job, row, col0, v, c)
+                });
+                assert_eq!(c1, c2, "AVX2 counts, {what}");
+                assert_eq!(bits(&v1), bits(&v2), "AVX2 values, {what}");
+                if !avx2::has_avx512() {
+                    continue;
+                }
+                for rows in [h, avx2::ROWS_PER_TASK, 1] {
+                    let (mut v3, mut c3) = (vec![0f32; w * h], vec![0u32; w * h]);
+                    for (t, (v, c)) in v3
+                        .chunks_mut(w * rows)
+                        .zip(c3.chunks_mut(w * rows))
+                        .enumerate()
+                    {
+                        // SAFETY: the CPU has AVX-512F (checked above).
+                        unsafe { avx2::rows512(&job, t * rows, v, c) };
                     }
+                    assert_eq!(c1, c3, "AVX-512 counts, {what}, {rows} rows a task");
+                    assert_eq!(
+                        bits(&v1),
+                        bits(&v3),
+                        "AVX-512 values, {what}, {rows} rows a task"
+                    );
                 }
             }
         }
