@@ -293,8 +293,8 @@ mod avx2 {
     /// Whether every orbit of `job` keeps growing once |z|^2 passes the bailout (256^2), so
     /// that one test at the end of a chunk sees every escape inside it. |z| > max(2, |c|)
     /// implies |z^2 + c| >= |z|^2 - |c| > |z|; Mandelbrot orbits start at z1 = c, so this
-    /// holds for any c, and Julia orbits for |c| <= 256. For a Julia c beyond that, an
-    /// escaped z can land back inside the radius.
+    /// holds for any c, and Julia orbits for |c| <= 256 (255 here, a margin for rounding).
+    /// For a Julia c beyond that, an escaped z can land back inside the radius.
     fn monotone(job: &FractalJob) -> bool {
         match *job {
             FractalJob::Escape { julia, .. } => julia.is_none_or(|(jx, jy)| jx.hypot(jy) <= 255.0),
