@@ -359,6 +359,12 @@ mod avx2 {
                     counts[at..at + len].copy_from_slice(&n[..len]);
                     values[at..at + len].copy_from_slice(&r2[..len]);
                     seg[s] = None;
+                    if next >= total {
+                        // Idle from now on: an orbit at 0 that stays there, never counted
+                        // (the state every slot starts in).
+                        (vx[s], vy[s], vcx[s], vcy[s], alive[s], rem[s]) =
+                            (zero, zero, zero, zero, 0, u32::MAX);
+                    }
                 }
                 if seg[s].is_none() && next < total {
                     let (row, col0) = (next / per_row, next % per_row * 16);
@@ -378,11 +384,6 @@ mod avx2 {
                     rem[s] = max_iter;
                     seg[s] = Some(next);
                     next += 1;
-                }
-                if seg[s].is_none() {
-                    // Idle: an orbit at 0 that stays there, never counted.
-                    (vx[s], vy[s], vcx[s], vcy[s], alive[s], rem[s]) =
-                        (zero, zero, zero, zero, 0, u32::MAX);
                 }
             }
             if seg.iter().all(Option::is_none) {
@@ -426,14 +427,8 @@ mod avx2 {
                 // the chunk fails it. If none did, every live lane ran k steps; if one did,
                 // its slot runs the chunk again from its start, step by step.
                 let (x0, y0) = (vx, vy);
-                if k == CHUNK {
-                    for _ in 0..CHUNK {
-                        step!();
-                    }
-                } else {
-                    for _ in 0..k {
-                        step!();
-                    }
+                for _ in 0..k {
+                    step!();
                 }
                 let vk = _mm512_set1_epi32(k as i32);
                 for s in 0..SLOTS {
