@@ -1,11 +1,11 @@
 //! CPU side of the fractals: rows in parallel (rayon), each row in blocks of 32 pixels whose
 //! iterations run in lockstep over plain arrays, so that the compiler turns every step into
-//! 8-lane vectors in flight; a block stops when all its lanes have escaped. The f32 escape
-//! loop has explicit AVX2 and AVX-512 versions (module `avx2`; the AVX-512 one keeps 16-pixel
-//! segments in flight and refills a slot as soon as its segment is done). The same
-//! arithmetic as the WGSL and CUDA kernels, with no fused multiply-adds: Vulkan drivers may
-//! run WGSL's `fma` unfused (lavapipe does) and may not, so only plain products and sums give
-//! every device the same roundings and the same orbits.
+//! 8-lane vectors in flight; a block stops when all its lanes have escaped. The escape loop
+//! has explicit AVX2 (f32) and AVX-512 (f32 and f64) versions (module `avx2`; the AVX-512
+//! one keeps one-vector segments in flight and refills a slot as soon as its segment is
+//! done). The same arithmetic as the WGSL and CUDA kernels, with no fused multiply-adds:
+//! Vulkan drivers may run WGSL's `fma` unfused (lavapipe does) and may not, so only plain
+//! products and sums give every device the same roundings and the same orbits.
 
 use std::ops::{Add, Mul, Sub};
 
@@ -62,18 +62,22 @@ pub(crate) fn run(job: &FractalJob, values: &mut [u8], counts: &mut [u8]) {
     let values: &mut [f32] = &mut bytemuck::cast_slice_mut(values)[..width * height];
     let counts: &mut [u32] = &mut bytemuck::cast_slice_mut(counts)[..width * height];
     #[cfg(target_arch = "x86_64")]
-    if let FractalJob::Escape {
-        dtype: DType::F32, ..
-    } = *job
+    if let FractalJob::Escape { dtype, .. } = *job
         && avx2::has_avx512()
     {
+        use std::arch::x86_64::{__m512, __m512d};
         let rows = avx2::ROWS_PER_TASK;
         values
             .par_chunks_mut(width * rows)
             .zip(counts.par_chunks_mut(width * rows))
             .enumerate()
             // SAFETY: the CPU has AVX-512F (checked just above).
-            .for_each(|(t, (v, c))| unsafe { avx2::rows512(job, t * rows, v, c) });
+            .for_each(|(t, (v, c))| unsafe {
+                match dtype {
+                    DType::F64 => avx2::rows512::<__m512d>(job, t * rows, v, c),
+                    _ => avx2::rows512::<__m512>(job, t * rows, v, c),
+                }
+            });
         return;
     }
     values
@@ -230,18 +234,18 @@ impl<T: Real> Body for Escape<'_, T> {
     }
 }
 
-/// The f32 escape loop written with AVX2 (and AVX-512) intrinsics, with the same products and
-/// sums in the same order as the portable loop (no FMA), so the counts and |z|^2 at escape are
-/// bit for bit the same. Unlike the portable loop, escaped lanes keep iterating (their z runs
-/// off to infinity and NaN, which costs nothing on these units) instead of being frozen by a
-/// blend: that takes the lane mask off the orbit's critical path, leaving a multiply and two
-/// adds per step, so V vectors in flight cover its latency. |z|^2 is caught in the step a
-/// lane escapes, and the mask only gates the count.
+/// The escape loop written with AVX2 (f32) and AVX-512 (f32, f64) intrinsics, with the same
+/// products and sums in the same order as the portable loop (no FMA), so the counts and |z|^2
+/// at escape are bit for bit the same. Unlike the portable loop, escaped lanes keep iterating
+/// (their z runs off to infinity and NaN, which costs nothing on these units) instead of being
+/// frozen by a blend: that takes the lane mask off the orbit's critical path, leaving a
+/// multiply and two adds per step, so the vectors in flight cover its latency. |z|^2 is
+/// caught in the step a lane escapes, and the mask only gates the count.
 #[cfg(target_arch = "x86_64")]
 mod avx2 {
     use std::arch::x86_64::*;
 
-    use super::{BAILOUT, LANES, finish, smooth, start};
+    use super::{BAILOUT, LANES, Real, finish, smooth, start};
     use crate::backend::cpu::simd::{Isa, isa};
     use crate::fractal::FractalJob;
 
@@ -304,31 +308,170 @@ mod avx2 {
 
     /// Rows per task of the AVX-512 loop.
     pub(super) const ROWS_PER_TASK: usize = 4;
-    /// Segments of 16 pixels in flight in the AVX-512 loop: four independent orbits cover
-    /// the step's latency and keep its two add and two multiply pipes busy.
+    /// Segments (one vector of pixels each) in flight in the AVX-512 loop: four independent
+    /// orbits cover the step's latency and keep its two add and two multiply pipes busy.
     const SLOTS: usize = 4;
 
-    /// The f32 escape loop with AVX-512 over `values.len() / width` whole rows from `row0`:
-    /// each row is cut into segments of 16 pixels, SLOTS segments iterate at once (one
-    /// vector each, lane masks in mask registers), and a segment whose lanes have all
-    /// escaped (or reached the limit) is written out and its slot given the next segment,
-    /// so that no slot idles while others iterate. Where orbits are [`monotone`], steps run
-    /// in chunks of CHUNK with one escape test a chunk (see the loop). Counts and |z|^2 at
-    /// escape are bit for bit the portable loop's.
+    /// One AVX-512 vector of the escape loop's real type (16 f32 or 8 f64 lanes), so that
+    /// [`rows512`] is written once for both. Lane masks are the low L bits of a u16.
+    ///
+    /// # Safety
+    /// Every method needs AVX-512F; `load` and `store` need L readable or writable elements.
+    pub(super) trait Wide: Copy {
+        /// The lanes' type.
+        type T: Real;
+        /// Lanes per vector.
+        const L: usize;
+        /// Every lane `v`.
+        unsafe fn splat(v: f64) -> Self;
+        unsafe fn load(p: *const Self::T) -> Self;
+        unsafe fn store(self, p: *mut Self::T);
+        unsafe fn add(self, o: Self) -> Self;
+        unsafe fn sub(self, o: Self) -> Self;
+        unsafe fn mul(self, o: Self) -> Self;
+        /// The lanes of `m` where !(self > b): true for NaN.
+        unsafe fn not_gt(self, m: u16, b: Self) -> u16;
+        /// The lanes of `m` where !(self <= b): true for NaN.
+        unsafe fn not_le(self, m: u16, b: Self) -> u16;
+        /// `o` in the lanes of `m`, `self` elsewhere.
+        unsafe fn select(self, m: u16, o: Self) -> Self;
+    }
+
+    impl Wide for __m512 {
+        type T = f32;
+        const L: usize = 16;
+        #[inline]
+        #[target_feature(enable = "avx512f")]
+        unsafe fn splat(v: f64) -> Self {
+            _mm512_set1_ps(v as f32)
+        }
+        #[inline]
+        #[target_feature(enable = "avx512f")]
+        unsafe fn load(p: *const f32) -> Self {
+            // SAFETY: the caller's (the trait's contract).
+            unsafe { _mm512_loadu_ps(p) }
+        }
+        #[inline]
+        #[target_feature(enable = "avx512f")]
+        unsafe fn store(self, p: *mut f32) {
+            // SAFETY: the caller's (the trait's contract).
+            unsafe { _mm512_storeu_ps(p, self) }
+        }
+        #[inline]
+        #[target_feature(enable = "avx512f")]
+        unsafe fn add(self, o: Self) -> Self {
+            _mm512_add_ps(self, o)
+        }
+        #[inline]
+        #[target_feature(enable = "avx512f")]
+        unsafe fn sub(self, o: Self) -> Self {
+            _mm512_sub_ps(self, o)
+        }
+        #[inline]
+        #[target_feature(enable = "avx512f")]
+        unsafe fn mul(self, o: Self) -> Self {
+            _mm512_mul_ps(self, o)
+        }
+        #[inline]
+        #[target_feature(enable = "avx512f")]
+        unsafe fn not_gt(self, m: u16, b: Self) -> u16 {
+            _mm512_mask_cmp_ps_mask::<_CMP_NGT_UQ>(m, self, b)
+        }
+        #[inline]
+        #[target_feature(enable = "avx512f")]
+        unsafe fn not_le(self, m: u16, b: Self) -> u16 {
+            _mm512_mask_cmp_ps_mask::<_CMP_NLE_UQ>(m, self, b)
+        }
+        #[inline]
+        #[target_feature(enable = "avx512f")]
+        unsafe fn select(self, m: u16, o: Self) -> Self {
+            _mm512_mask_mov_ps(self, m, o)
+        }
+    }
+
+    impl Wide for __m512d {
+        type T = f64;
+        const L: usize = 8;
+        #[inline]
+        #[target_feature(enable = "avx512f")]
+        unsafe fn splat(v: f64) -> Self {
+            _mm512_set1_pd(v)
+        }
+        #[inline]
+        #[target_feature(enable = "avx512f")]
+        unsafe fn load(p: *const f64) -> Self {
+            // SAFETY: the caller's (the trait's contract).
+            unsafe { _mm512_loadu_pd(p) }
+        }
+        #[inline]
+        #[target_feature(enable = "avx512f")]
+        unsafe fn store(self, p: *mut f64) {
+            // SAFETY: the caller's (the trait's contract).
+            unsafe { _mm512_storeu_pd(p, self) }
+        }
+        #[inline]
+        #[target_feature(enable = "avx512f")]
+        unsafe fn add(self, o: Self) -> Self {
+            _mm512_add_pd(self, o)
+        }
+        #[inline]
+        #[target_feature(enable = "avx512f")]
+        unsafe fn sub(self, o: Self) -> Self {
+            _mm512_sub_pd(self, o)
+        }
+        #[inline]
+        #[target_feature(enable = "avx512f")]
+        unsafe fn mul(self, o: Self) -> Self {
+            _mm512_mul_pd(self, o)
+        }
+        #[inline]
+        #[target_feature(enable = "avx512f")]
+        unsafe fn not_gt(self, m: u16, b: Self) -> u16 {
+            _mm512_mask_cmp_pd_mask::<_CMP_NGT_UQ>(m as u8, self, b) as u16
+        }
+        #[inline]
+        #[target_feature(enable = "avx512f")]
+        unsafe fn not_le(self, m: u16, b: Self) -> u16 {
+            _mm512_mask_cmp_pd_mask::<_CMP_NLE_UQ>(m as u8, self, b) as u16
+        }
+        #[inline]
+        #[target_feature(enable = "avx512f")]
+        unsafe fn select(self, m: u16, o: Self) -> Self {
+            _mm512_mask_mov_pd(self, m as u8, o)
+        }
+    }
+
+    /// The escape loop with AVX-512 over `values.len() / width` whole rows from `row0`, in f32
+    /// (`W` = `__m512`) or f64 (`__m512d`): each row is cut into segments of one vector of
+    /// pixels, SLOTS segments iterate at once (lane masks in mask registers), and a segment
+    /// whose lanes have all escaped (or reached the limit) is written out and its slot given
+    /// the next segment, so that no slot idles while others iterate. Where orbits are
+    /// [`monotone`], steps run in chunks of CHUNK with one escape test a chunk (see the
+    /// loop). Counts and |z|^2 at escape are bit for bit the portable loop's.
+    ///
+    /// # Safety
+    /// The CPU must have AVX-512F.
     #[target_feature(enable = "avx512f")]
-    pub(super) fn rows512(job: &FractalJob, row0: usize, values: &mut [f32], counts: &mut [u32]) {
+    pub(super) unsafe fn rows512<W: Wide>(
+        job: &FractalJob,
+        row0: usize,
+        values: &mut [f32],
+        counts: &mut [u32],
+    ) {
         let FractalJob::Escape {
             width, max_iter, ..
         } = *job
         else {
             return;
         };
-        let per_row = width.div_ceil(16);
+        let l = W::L;
+        let per_row = width.div_ceil(l);
         let total = values.len() / width * per_row;
         let monotone = monotone(job);
-        let bail = _mm512_set1_ps(BAILOUT as f32);
+        // SAFETY (every W method below): the CPU has AVX-512F (this function's contract),
+        // and each load and store is from or to an array of 16 >= L elements.
+        let (bail, zero) = unsafe { (W::splat(BAILOUT), W::splat(0.0)) };
         let one = _mm512_set1_epi32(1);
-        let zero = _mm512_setzero_ps();
         // Slot state: the segment (None: idle), the orbit, the counts and |z|^2 at escape,
         // the live lanes and the steps left before max_iter.
         let mut seg: [Option<usize>; SLOTS] = [None; SLOTS];
@@ -336,126 +479,116 @@ mod avx2 {
             ([zero; SLOTS], [zero; SLOTS], [zero; SLOTS], [zero; SLOTS]);
         let mut vn = [_mm512_setzero_si512(); SLOTS];
         let mut vr2 = [zero; SLOTS];
-        let mut alive: [__mmask16; SLOTS] = [0; SLOTS];
+        let mut alive = [0u16; SLOTS];
         let mut rem = [u32::MAX; SLOTS];
         let mut next = 0;
         // Whether the last chunk saw no escape (see below).
         let mut quiet = true;
-        loop {
-            for s in 0..SLOTS {
-                if let Some(g) = seg[s]
-                    && (alive[s] == 0 || rem[s] == 0)
-                {
-                    let (row, col0) = (g / per_row, g % per_row * 16);
-                    let (mut n, mut r2) = ([0u32; 16], [0f32; 16]);
-                    // SAFETY: both arrays hold 16 elements.
-                    unsafe {
-                        _mm512_storeu_si512(n.as_mut_ptr().cast(), vn[s]);
-                        _mm512_storeu_ps(r2.as_mut_ptr(), vr2[s]);
-                    }
-                    let len = (width - col0).min(16);
-                    let at = row * width + col0;
-                    // |z|^2 for now; the smooth values are made from it at the end.
-                    counts[at..at + len].copy_from_slice(&n[..len]);
-                    values[at..at + len].copy_from_slice(&r2[..len]);
-                    seg[s] = None;
-                    if next >= total {
-                        // Idle from now on: an orbit at 0 that stays there, never counted
-                        // (the state every slot starts in).
-                        (vx[s], vy[s], vcx[s], vcy[s], alive[s], rem[s]) =
-                            (zero, zero, zero, zero, 0, u32::MAX);
-                    }
-                }
-                if seg[s].is_none() && next < total {
-                    let (row, col0) = (next / per_row, next % per_row * 16);
-                    let [x, y, cx, cy] = start::<f32, 16>(job, row0 + row, col0);
-                    // SAFETY: each array holds 16 f32.
-                    unsafe {
-                        (vx[s], vy[s]) = (_mm512_loadu_ps(x.as_ptr()), _mm512_loadu_ps(y.as_ptr()));
-                        (vcx[s], vcy[s]) =
-                            (_mm512_loadu_ps(cx.as_ptr()), _mm512_loadu_ps(cy.as_ptr()));
-                    }
-                    vn[s] = _mm512_setzero_si512();
-                    alive[s] = if width - col0 >= 16 {
-                        0xffff
-                    } else {
-                        (1 << (width - col0)) - 1
-                    };
-                    rem[s] = max_iter;
-                    seg[s] = Some(next);
-                    next += 1;
-                }
-            }
-            if seg.iter().all(Option::is_none) {
-                break;
-            }
-            let k = rem.iter().fold(CHUNK, |k, &r| k.min(r));
-            // One step of slot `s` with the full bookkeeping: the escape test, |z|^2 of the
-            // lanes escaping in it, and the counts.
-            macro_rules! full_step {
-                ($s:expr) => {{
-                    let s = $s;
-                    let (x, y) = (vx[s], vy[s]);
-                    let xx = _mm512_mul_ps(x, x);
-                    let yy = _mm512_mul_ps(y, y);
-                    let r = _mm512_add_ps(xx, yy);
-                    // !(r2 > bail), true for NaN, as in the AVX2 and portable loops.
-                    let a = _mm512_mask_cmp_ps_mask::<_CMP_NGT_UQ>(alive[s], r, bail);
-                    vr2[s] = _mm512_mask_mov_ps(vr2[s], alive[s] & !a, r);
-                    vn[s] = _mm512_mask_add_epi32(vn[s], a, vn[s], one);
-                    alive[s] = a;
-                    vy[s] = _mm512_add_ps(_mm512_mul_ps(_mm512_add_ps(x, x), y), vcy[s]);
-                    vx[s] = _mm512_add_ps(_mm512_sub_ps(xx, yy), vcx[s]);
-                }};
-            }
-            // The step's arithmetic alone.
-            macro_rules! step {
-                () => {
-                    for s in 0..SLOTS {
-                        let (x, y) = (vx[s], vy[s]);
-                        let xx = _mm512_mul_ps(x, x);
-                        let yy = _mm512_mul_ps(y, y);
-                        vy[s] = _mm512_add_ps(_mm512_mul_ps(_mm512_add_ps(x, x), y), vcy[s]);
-                        vx[s] = _mm512_add_ps(_mm512_sub_ps(xx, yy), vcx[s]);
-                    }
-                };
-            }
-            if monotone && quiet {
-                // k steps of the arithmetic alone, then one test for them all: |z|^2 at the
-                // end, unordered so that infinity and NaN count as escaped. An orbit that
-                // has passed the bailout keeps growing, so a lane that escaped anywhere in
-                // the chunk fails it. If none did, every live lane ran k steps; if one did,
-                // its slot runs the chunk again from its start, step by step.
-                let (x0, y0) = (vx, vy);
-                for _ in 0..k {
-                    step!();
-                }
-                let vk = _mm512_set1_epi32(k as i32);
+        // One step of slot `s` with the full bookkeeping: the escape test, |z|^2 of the lanes
+        // escaping in it, and the counts.
+        macro_rules! full_step {
+            ($s:expr) => {{
+                let s = $s;
+                let (x, y) = (vx[s], vy[s]);
+                let xx = x.mul(x);
+                let yy = y.mul(y);
+                let r = xx.add(yy);
+                // !(r2 > bail), true for NaN, as in the AVX2 and portable loops.
+                let a = r.not_gt(alive[s], bail);
+                vr2[s] = vr2[s].select(alive[s] & !a, r);
+                vn[s] = _mm512_mask_add_epi32(vn[s], a, vn[s], one);
+                alive[s] = a;
+                vy[s] = x.add(x).mul(y).add(vcy[s]);
+                vx[s] = xx.sub(yy).add(vcx[s]);
+            }};
+        }
+        // SAFETY: see above.
+        unsafe {
+            loop {
                 for s in 0..SLOTS {
-                    let r = _mm512_add_ps(_mm512_mul_ps(vx[s], vx[s]), _mm512_mul_ps(vy[s], vy[s]));
-                    if _mm512_mask_cmp_ps_mask::<_CMP_NLE_UQ>(alive[s], r, bail) == 0 {
-                        vn[s] = _mm512_mask_add_epi32(vn[s], alive[s], vn[s], vk);
-                    } else {
-                        quiet = false;
-                        (vx[s], vy[s]) = (x0[s], y0[s]);
-                        for _ in 0..k {
+                    if let Some(g) = seg[s]
+                        && (alive[s] == 0 || rem[s] == 0)
+                    {
+                        let (row, col0) = (g / per_row, g % per_row * l);
+                        let (mut n, mut r2) = ([0u32; 16], [W::T::of(0.0); 16]);
+                        _mm512_storeu_si512(n.as_mut_ptr().cast(), vn[s]);
+                        vr2[s].store(r2.as_mut_ptr());
+                        let len = (width - col0).min(l);
+                        let at = row * width + col0;
+                        // |z|^2 for now; the smooth values are made from it at the end.
+                        counts[at..at + len].copy_from_slice(&n[..len]);
+                        for (v, r) in values[at..at + len].iter_mut().zip(r2) {
+                            *v = r.f32();
+                        }
+                        seg[s] = None;
+                        if next >= total {
+                            // Idle from now on: an orbit at 0 that stays there, never
+                            // counted (the state every slot starts in).
+                            (vx[s], vy[s], vcx[s], vcy[s], alive[s], rem[s]) =
+                                (zero, zero, zero, zero, 0, u32::MAX);
+                        }
+                    }
+                    if seg[s].is_none() && next < total {
+                        let (row, col0) = (next / per_row, next % per_row * l);
+                        // 16 pixels from col0, of which the first L are this segment.
+                        let [x, y, cx, cy] = start::<W::T, 16>(job, row0 + row, col0);
+                        (vx[s], vy[s]) = (W::load(x.as_ptr()), W::load(y.as_ptr()));
+                        (vcx[s], vcy[s]) = (W::load(cx.as_ptr()), W::load(cy.as_ptr()));
+                        vn[s] = _mm512_setzero_si512();
+                        alive[s] = ((1u32 << (width - col0).min(l)) - 1) as u16;
+                        rem[s] = max_iter;
+                        seg[s] = Some(next);
+                        next += 1;
+                    }
+                }
+                if seg.iter().all(Option::is_none) {
+                    break;
+                }
+                let k = rem.iter().fold(CHUNK, |k, &r| k.min(r));
+                if monotone && quiet {
+                    // k steps of the arithmetic alone, then one test for them all: |z|^2 at
+                    // the end, unordered so that infinity and NaN count as escaped. An orbit
+                    // that has passed the bailout keeps growing, so a lane that escaped
+                    // anywhere in the chunk fails it. If none did, every live lane ran k
+                    // steps; if one did, its slot runs the chunk again from its start, step
+                    // by step.
+                    let (x0, y0) = (vx, vy);
+                    for _ in 0..k {
+                        for s in 0..SLOTS {
+                            let (x, y) = (vx[s], vy[s]);
+                            let xx = x.mul(x);
+                            let yy = y.mul(y);
+                            vy[s] = x.add(x).mul(y).add(vcy[s]);
+                            vx[s] = xx.sub(yy).add(vcx[s]);
+                        }
+                    }
+                    let vk = _mm512_set1_epi32(k as i32);
+                    for s in 0..SLOTS {
+                        let r = vx[s].mul(vx[s]).add(vy[s].mul(vy[s]));
+                        if r.not_le(alive[s], bail) == 0 {
+                            vn[s] = _mm512_mask_add_epi32(vn[s], alive[s], vn[s], vk);
+                        } else {
+                            quiet = false;
+                            (vx[s], vy[s]) = (x0[s], y0[s]);
+                            for _ in 0..k {
+                                full_step!(s);
+                            }
+                        }
+                    }
+                } else {
+                    // Step by step while lanes escape often (a replay costs more than the
+                    // bookkeeping saved), back to chunks after a chunk with no escape.
+                    let before = alive;
+                    for _ in 0..k {
+                        for s in 0..SLOTS {
                             full_step!(s);
                         }
                     }
+                    quiet = (0..SLOTS).all(|s| alive[s] == before[s]);
                 }
-            } else {
-                // Step by step while lanes escape often (a replay costs more than the
-                // bookkeeping saved), back to chunks after a chunk with no escape.
-                let before = alive;
-                for _ in 0..k {
-                    for s in 0..SLOTS {
-                        full_step!(s);
-                    }
+                for r in &mut rem {
+                    *r = r.saturating_sub(k);
                 }
-                quiet = (0..SLOTS).all(|s| alive[s] == before[s]);
-            }
-            for r in &mut rem {
-                *r = r.saturating_sub(k);
             }
         }
         // In one pass over the task, where successive pixels' logarithms overlap (one
@@ -624,52 +757,77 @@ mod tests {
     /// The AVX2 and AVX-512 escape loops give the portable loop's counts and smooth values bit
     /// for bit: Mandelbrot, a Julia set, and a Julia set whose c is too large for chunked
     /// steps; rows that end in part of a vector; limits that are and are not a multiple of
-    /// the chunk; AVX-512 over whole images and over tasks of a few rows as `run` cuts them.
+    /// the chunk; AVX-512 over whole images and over tasks of a few rows as `run` cuts them,
+    /// in f32 and in f64.
     #[cfg(target_arch = "x86_64")]
     #[test]
     fn the_simd_escape_loops_match_the_portable_one_exactly() {
+        use std::arch::x86_64::{__m512, __m512d};
         if !avx2::available() {
             return;
+        }
+        // The first pixel that differs, if one does (the whole images would flood the log).
+        fn same<T: PartialEq + std::fmt::Debug>(a: &[T], b: &[T], what: &str) {
+            if let Some(i) = a.iter().zip(b).position(|(x, y)| x != y) {
+                panic!("{what}: pixel {i} is {:?} against {:?}", b[i], a[i]);
+            }
         }
         let bits = |v: &[f32]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
         for julia in [None, Some((-0.8, 0.156)), Some((300.0, 20.0))] {
             for (w, h, max_iter) in [(96, 40, 300), (90, 21, 37), (7, 3, 64)] {
-                let job = job(w, h, max_iter, julia);
-                let what = format!("{julia:?} {w}x{h} max {max_iter}");
-                let (v1, c1) = by_blocks(&job, |row, col0, v, c| {
-                    exec(Escape::<f32> {
-                        job: &job,
-                        row,
-                        col0,
-                        values: v,
-                        counts: c,
-                        _t: Default::default(),
-                    })
-                });
-                let (v2, c2) = by_blocks(&job, |row, col0, v, c| {
-                    avx2::escape_block(&job, row, col0, v, c)
-                });
-                assert_eq!(c1, c2, "AVX2 counts, {what}");
-                assert_eq!(bits(&v1), bits(&v2), "AVX2 values, {what}");
-                if !avx2::has_avx512() {
-                    continue;
-                }
-                for rows in [h, avx2::ROWS_PER_TASK, 1] {
-                    let (mut v3, mut c3) = (vec![0f32; w * h], vec![0u32; w * h]);
-                    for (t, (v, c)) in v3
-                        .chunks_mut(w * rows)
-                        .zip(c3.chunks_mut(w * rows))
-                        .enumerate()
-                    {
-                        // SAFETY: the CPU has AVX-512F (checked above).
-                        unsafe { avx2::rows512(&job, t * rows, v, c) };
+                for dtype in [DType::F32, DType::F64] {
+                    let mut job = job(w, h, max_iter, julia);
+                    if let FractalJob::Escape { dtype: d, .. } = &mut job {
+                        *d = dtype;
                     }
-                    assert_eq!(c1, c3, "AVX-512 counts, {what}, {rows} rows a task");
-                    assert_eq!(
-                        bits(&v1),
-                        bits(&v3),
-                        "AVX-512 values, {what}, {rows} rows a task"
-                    );
+                    let what = format!("{dtype:?} {julia:?} {w}x{h} max {max_iter}");
+                    let (v1, c1) = by_blocks(&job, |row, col0, values, counts| match dtype {
+                        DType::F64 => exec(Escape::<f64> {
+                            job: &job,
+                            row,
+                            col0,
+                            values,
+                            counts,
+                            _t: Default::default(),
+                        }),
+                        _ => exec(Escape::<f32> {
+                            job: &job,
+                            row,
+                            col0,
+                            values,
+                            counts,
+                            _t: Default::default(),
+                        }),
+                    });
+                    if dtype == DType::F32 {
+                        let (v2, c2) = by_blocks(&job, |row, col0, v, c| {
+                            avx2::escape_block(&job, row, col0, v, c)
+                        });
+                        same(&c1, &c2, &format!("AVX2 counts, {what}"));
+                        same(&bits(&v1), &bits(&v2), &format!("AVX2 values, {what}"));
+                    }
+                    if !avx2::has_avx512() {
+                        continue;
+                    }
+                    for rows in [h, avx2::ROWS_PER_TASK, 1] {
+                        let (mut v3, mut c3) = (vec![0f32; w * h], vec![0u32; w * h]);
+                        for (t, (v, c)) in v3
+                            .chunks_mut(w * rows)
+                            .zip(c3.chunks_mut(w * rows))
+                            .enumerate()
+                        {
+                            // SAFETY: the CPU has AVX-512F (checked above).
+                            unsafe {
+                                match dtype {
+                                    DType::F64 => avx2::rows512::<__m512d>(&job, t * rows, v, c),
+                                    _ => avx2::rows512::<__m512>(&job, t * rows, v, c),
+                                }
+                            }
+                        }
+                        let what = format!("AVX-512, {what}, {rows} rows a task");
+                        same(&c1, &c3, &format!("counts, {what}"));
+                        same(&bits(&v1), &bits(&v3), &format!("values, {what}"));
+                    }
                 }
             }
         }

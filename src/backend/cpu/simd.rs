@@ -13,7 +13,7 @@ pub enum Isa {
     Neon,
     /// x86_64 AVX2 with FMA and F16C.
     Avx2,
-    /// x86_64 AVX-512F as well (the f32 escape-time loop uses it; other kernels run their
+    /// x86_64 AVX-512F as well (the f32 and f64 escape-time loops use it; other kernels run their
     /// AVX2 versions).
     Avx512,
 }
@@ -32,7 +32,7 @@ impl Isa {
     /// What `streamcore info` reports: the sets the kernels run with.
     pub fn describe(self) -> String {
         match self {
-            Isa::Avx512 => "avx2+fma (avx512f in the f32 escape-time loop)".into(),
+            Isa::Avx512 => "avx2+fma (avx512f in the escape-time loops)".into(),
             other => other.name().into(),
         }
     }
