@@ -311,6 +311,7 @@ impl Device {
         match s.as_str() {
             "cpu" => {
                 crate::backend::cpu::thread_count()?;
+                crate::backend::cpu::simd::isa_limit()?;
                 Ok(Self::cpu())
             }
             "best" => Ok(Self::best()),

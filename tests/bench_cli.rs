@@ -5,10 +5,16 @@ use std::process::{Command, Output};
 
 /// The binary cargo built, or STREAMCORE_BIN where the tests run on another machine.
 fn streamcore(args: &[&str]) -> Output {
+    streamcore_with(args, &[])
+}
+
+/// The binary with extra environment variables.
+fn streamcore_with(args: &[&str], env: &[(&str, &str)]) -> Output {
     let bin = std::env::var("STREAMCORE_BIN")
         .unwrap_or_else(|_| env!("CARGO_BIN_EXE_streamcore").to_string());
     Command::new(bin)
         .args(args)
+        .envs(env.iter().copied())
         .output()
         .expect("the streamcore binary runs")
 }
@@ -251,4 +257,46 @@ fn fractal_zoom_magnifies_the_view() {
         assert!(text(&o.stderr).contains("--zoom"), "{}", text(&o.stderr));
     }
     std::fs::remove_dir_all(&dir).ok();
+}
+
+/// STREAMCORE_CPU_ISA lowers the CPU kernels' instruction set (as `info` reports it) and
+/// never raises it; a value that names no instruction set is a warning, not a failure.
+#[test]
+fn the_cpu_instruction_set_can_be_limited() {
+    let cpu_line = |env: &[(&str, &str)]| {
+        let out = streamcore_with(&["info"], env);
+        assert!(out.status.success(), "{}", text(&out.stderr));
+        let line = text(&out.stdout)
+            .lines()
+            .find(|l| l.starts_with("cpu "))
+            .expect("info lists the CPU")
+            .to_string();
+        (line, text(&out.stderr))
+    };
+    let (line, _) = cpu_line(&[("STREAMCORE_CPU_ISA", "scalar")]);
+    assert!(line.contains("threads, scalar)"), "{line}");
+    let (full, _) = cpu_line(&[]);
+    let (line, _) = cpu_line(&[("STREAMCORE_CPU_ISA", "avx512")]);
+    assert_eq!(line, full, "a limit above the CPU's set changes nothing");
+    if full.contains("avx2") {
+        let (line, _) = cpu_line(&[("STREAMCORE_CPU_ISA", "AVX2")]);
+        assert!(line.contains("threads, avx2+fma)"), "{line}");
+    }
+    let (line, err) = cpu_line(&[("STREAMCORE_CPU_ISA", "sse9")]);
+    assert_eq!(line, full);
+    assert!(
+        err.contains("STREAMCORE_CPU_ISA") && err.contains("scalar, neon, avx2 or avx512"),
+        "{err}"
+    );
+    let out = streamcore_with(
+        &[
+            "fractal", "--device", "cpu", "--width", "8", "--height", "8",
+        ],
+        &[("STREAMCORE_CPU_ISA", "sse9")],
+    );
+    assert!(
+        !out.status.success(),
+        "an explicit `cpu` selector rejects it"
+    );
+    assert!(text(&out.stderr).contains("STREAMCORE_CPU_ISA"));
 }

@@ -3,6 +3,8 @@
 
 use std::sync::OnceLock;
 
+use crate::error::{Error, Result};
+
 /// The instruction set the CPU kernels run with on this machine.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, serde::Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -38,10 +40,44 @@ impl Isa {
     }
 }
 
-/// The instruction set detected on this CPU (cached after the first call).
+/// The instruction set the kernels use: the one detected on this CPU, lowered to
+/// STREAMCORE_CPU_ISA where that names a smaller one (cached after the first call; an invalid
+/// value is ignored with a warning).
 pub fn isa() -> Isa {
     static ISA: OnceLock<Isa> = OnceLock::new();
-    *ISA.get_or_init(detect)
+    *ISA.get_or_init(|| match isa_limit() {
+        // Neon is below AVX2 in the order but not a subset of it: limited to it, x86 runs
+        // the portable kernels.
+        Ok(Some(limit)) => match detect() {
+            d if limit >= d => d,
+            _ if limit == Isa::Neon => Isa::Scalar,
+            _ => limit,
+        },
+        Ok(None) => detect(),
+        Err(e) => {
+            eprintln!("streamcore: {e}; using every instruction set the CPU has");
+            detect()
+        }
+    })
+}
+
+/// Reads STREAMCORE_CPU_ISA (`scalar`, `neon`, `avx2` or `avx512`): the largest instruction
+/// set the CPU kernels may use, so that the fallbacks can be tested and timed on a CPU that
+/// has more (rustfft and the `gemm` crate do their own detection and are not limited).
+pub(crate) fn isa_limit() -> Result<Option<Isa>> {
+    let Ok(s) = std::env::var("STREAMCORE_CPU_ISA") else {
+        return Ok(None);
+    };
+    match s.trim().to_ascii_lowercase().as_str() {
+        "scalar" => Ok(Some(Isa::Scalar)),
+        "neon" => Ok(Some(Isa::Neon)),
+        "avx2" => Ok(Some(Isa::Avx2)),
+        "avx512" => Ok(Some(Isa::Avx512)),
+        _ => Err(Error::invalid(
+            "STREAMCORE_CPU_ISA",
+            format!("{s:?} is not an instruction set; use scalar, neon, avx2 or avx512"),
+        )),
+    }
 }
 
 fn detect() -> Isa {
