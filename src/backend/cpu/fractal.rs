@@ -1,11 +1,12 @@
 //! CPU side of the fractals: rows in parallel (rayon), each row in blocks of 32 pixels whose
 //! iterations run in lockstep over plain arrays, so that the compiler turns every step into
-//! 8-lane vectors in flight; a block stops when all its lanes have escaped. The escape loop
-//! has explicit AVX2 (f32) and AVX-512 (f32 and f64) versions (module `avx2`; the AVX-512
-//! one keeps one-vector segments in flight and refills a slot as soon as its segment is
-//! done). The same arithmetic as the WGSL and CUDA kernels, with no fused multiply-adds:
-//! Vulkan drivers may run WGSL's `fma` unfused (lavapipe does) and may not, so only plain
-//! products and sums give every device the same roundings and the same orbits.
+//! 8-lane vectors in flight; a block stops when all its lanes have escaped. On x86_64 the
+//! escape loop is written with intrinsics instead (module `avx2`: one loop generic over
+//! AVX2 and AVX-512 vectors of f32 and f64, which keeps one-vector segments in flight and
+//! refills a slot as soon as its segment is done). The same arithmetic as the WGSL and CUDA
+//! kernels, with no fused multiply-adds: Vulkan drivers may run WGSL's `fma` unfused
+//! (lavapipe does) and may not, so only plain products and sums give every device the same
+//! roundings and the same orbits.
 
 use std::ops::{Add, Mul, Sub};
 
@@ -63,19 +64,22 @@ pub(crate) fn run(job: &FractalJob, values: &mut [u8], counts: &mut [u8]) {
     let counts: &mut [u32] = &mut bytemuck::cast_slice_mut(counts)[..width * height];
     #[cfg(target_arch = "x86_64")]
     if let FractalJob::Escape { dtype, .. } = *job
-        && avx2::has_avx512()
+        && avx2::available()
     {
-        use std::arch::x86_64::{__m512, __m512d};
+        use std::arch::x86_64::{__m256, __m256d, __m512, __m512d};
         let rows = avx2::ROWS_PER_TASK;
+        let wide = avx2::has_avx512();
         values
             .par_chunks_mut(width * rows)
             .zip(counts.par_chunks_mut(width * rows))
             .enumerate()
-            // SAFETY: the CPU has AVX-512F (checked just above).
+            // SAFETY: the CPU has AVX-512F where `wide`, and AVX2 with FMA (checked above).
             .for_each(|(t, (v, c))| unsafe {
-                match dtype {
-                    DType::F64 => avx2::rows512::<__m512d>(job, t * rows, v, c),
-                    _ => avx2::rows512::<__m512>(job, t * rows, v, c),
+                match (dtype, wide) {
+                    (DType::F64, true) => avx2::rows512::<__m512d>(job, t * rows, v, c),
+                    (_, true) => avx2::rows512::<__m512>(job, t * rows, v, c),
+                    (DType::F64, false) => avx2::rows256::<__m256d>(job, t * rows, v, c),
+                    (_, false) => avx2::rows256::<__m256>(job, t * rows, v, c),
                 }
             });
         return;
@@ -98,10 +102,6 @@ pub(crate) fn run(job: &FractalJob, values: &mut [u8], counts: &mut [u8]) {
                         counts: cb,
                         _t: Default::default(),
                     }),
-                    #[cfg(target_arch = "x86_64")]
-                    FractalJob::Escape { .. } if avx2::available() => {
-                        avx2::escape_block(job, row, col0, vb, cb)
-                    }
                     FractalJob::Escape { .. } => exec(Escape::<f32> {
                         job,
                         row,
@@ -234,7 +234,7 @@ impl<T: Real> Body for Escape<'_, T> {
     }
 }
 
-/// The escape loop written with AVX2 (f32) and AVX-512 (f32, f64) intrinsics, with the same
+/// The escape loop written with AVX2 and AVX-512 intrinsics (f32 and f64), with the same
 /// products and sums in the same order as the portable loop (no FMA), so the counts and |z|^2
 /// at escape are bit for bit the same. Unlike the portable loop, escaped lanes keep iterating
 /// (their z runs off to infinity and NaN, which costs nothing on these units) instead of being
@@ -245,15 +245,11 @@ impl<T: Real> Body for Escape<'_, T> {
 mod avx2 {
     use std::arch::x86_64::*;
 
-    use super::{BAILOUT, LANES, Real, finish, smooth, start};
+    use super::{BAILOUT, Real, smooth, start};
     use crate::backend::cpu::simd::{Isa, isa};
     use crate::fractal::FractalJob;
 
-    /// Vectors in flight per call. Two cover the 9-cycle step on this machine's cores and
-    /// keep all state in the 16 registers; four spilled and ran at half the speed, and three
-    /// (24-pixel blocks) at 80% (1024x768, 500 iterations, 2026-11-22).
-    const V: usize = 2;
-
+    /// Whether [`rows256`] can run here.
     pub(super) fn available() -> bool {
         isa() >= Isa::Avx2
     }
@@ -261,34 +257,6 @@ mod avx2 {
     /// Whether [`rows512`] can run here.
     pub(super) fn has_avx512() -> bool {
         isa() >= Isa::Avx512
-    }
-
-    /// One block of up to LANES pixels of an f32 escape-time job with AVX2.
-    pub(super) fn escape_block(
-        job: &FractalJob,
-        row: usize,
-        col0: usize,
-        values: &mut [f32],
-        counts: &mut [u32],
-    ) {
-        // SAFETY: AVX2 and FMA are present (`available`, checked by the caller).
-        unsafe { block256(job, row, col0, values, counts) }
-    }
-
-    /// A whole block with AVX2: the start, the orbits and the smooth values, so that the
-    /// compiler vectorises the first and last with the same features.
-    #[target_feature(enable = "avx2,fma")]
-    fn block256(job: &FractalJob, row: usize, col0: usize, values: &mut [f32], counts: &mut [u32]) {
-        let FractalJob::Escape { max_iter, .. } = *job else {
-            return;
-        };
-        let [x, y, cx, cy] = start::<f32, LANES>(job, row, col0);
-        let mut n = [0u32; LANES];
-        let mut r2 = [0f32; LANES];
-        for off in (0..LANES).step_by(8 * V) {
-            orbits([&x, &y, &cx, &cy], max_iter, &mut n, &mut r2, off);
-        }
-        finish(values, counts, &r2, &n, max_iter);
     }
 
     /// Steps run between escape tests where orbits are monotone past the bailout.
@@ -306,21 +274,24 @@ mod avx2 {
         }
     }
 
-    /// Rows per task of the AVX-512 loop.
+    /// Rows per task of the SIMD loops.
     pub(super) const ROWS_PER_TASK: usize = 4;
-    /// Segments (one vector of pixels each) in flight in the AVX-512 loop: four independent
-    /// orbits cover the step's latency and keep its two add and two multiply pipes busy.
-    const SLOTS: usize = 4;
 
-    /// One AVX-512 vector of the escape loop's real type (16 f32 or 8 f64 lanes), so that
-    /// [`rows512`] is written once for both. Lane masks are the low L bits of a u16.
+    /// One SIMD vector of the escape loop's real type, so that [`rows`] is written once for
+    /// AVX-512 (`__m512`, `__m512d`: masks in mask registers) and AVX2 (`__m256`, `__m256d`:
+    /// masks as all-ones lanes).
     ///
     /// # Safety
-    /// Every method needs AVX-512F; `load` and `store` need L readable or writable elements.
+    /// Every method needs the instruction set of its type (AVX-512F, or AVX2); `load` and
+    /// `store` need L readable or writable elements.
     pub(super) trait Wide: Copy {
         /// The lanes' type.
         type T: Real;
-        /// Lanes per vector.
+        /// A set of lanes.
+        type M: Copy;
+        /// A u32 count per lane (in wider lanes where the vector's are wider).
+        type N: Copy;
+        /// Lanes per vector (at most 16).
         const L: usize;
         /// Every lane `v`.
         unsafe fn splat(v: f64) -> Self;
@@ -330,48 +301,130 @@ mod avx2 {
         unsafe fn sub(self, o: Self) -> Self;
         unsafe fn mul(self, o: Self) -> Self;
         /// The lanes of `m` where !(self > b): true for NaN.
-        unsafe fn not_gt(self, m: u16, b: Self) -> u16;
+        unsafe fn not_gt(self, m: Self::M, b: Self) -> Self::M;
         /// The lanes of `m` where !(self <= b): true for NaN.
-        unsafe fn not_le(self, m: u16, b: Self) -> u16;
+        unsafe fn not_le(self, m: Self::M, b: Self) -> Self::M;
         /// `o` in the lanes of `m`, `self` elsewhere.
-        unsafe fn select(self, m: u16, o: Self) -> Self;
+        unsafe fn select(self, m: Self::M, o: Self) -> Self;
+        /// The first `n` lanes (n <= L).
+        unsafe fn first(n: usize) -> Self::M;
+        unsafe fn any(m: Self::M) -> bool;
+        /// The lanes of `a` that are not in `b`.
+        unsafe fn minus(a: Self::M, b: Self::M) -> Self::M;
+        unsafe fn same(a: Self::M, b: Self::M) -> bool;
+        /// Counts of zero.
+        unsafe fn zero_counts() -> Self::N;
+        /// `n` plus one in the lanes of `m`.
+        unsafe fn tick(n: Self::N, m: Self::M) -> Self::N;
+        /// `n` plus `k` in the lanes of `m`.
+        unsafe fn count(n: Self::N, m: Self::M, k: u32) -> Self::N;
+        /// The first L counts into `out`.
+        unsafe fn store_counts(n: Self::N, out: &mut [u32; 16]);
+    }
+
+    /// The arithmetic methods of a [`Wide`] impl, from its intrinsics.
+    macro_rules! arith {
+        ($feat:literal, $t:ty, $set1:ident, $load:ident, $store:ident,
+         $add:ident, $sub:ident, $mul:ident) => {
+            type T = $t;
+            #[inline]
+            #[target_feature(enable = $feat)]
+            unsafe fn splat(v: f64) -> Self {
+                $set1(v as $t)
+            }
+            #[inline]
+            #[target_feature(enable = $feat)]
+            unsafe fn load(p: *const $t) -> Self {
+                // SAFETY: the caller's (the trait's contract).
+                unsafe { $load(p) }
+            }
+            #[inline]
+            #[target_feature(enable = $feat)]
+            unsafe fn store(self, p: *mut $t) {
+                // SAFETY: the caller's (the trait's contract).
+                unsafe { $store(p, self) }
+            }
+            #[inline]
+            #[target_feature(enable = $feat)]
+            unsafe fn add(self, o: Self) -> Self {
+                $add(self, o)
+            }
+            #[inline]
+            #[target_feature(enable = $feat)]
+            unsafe fn sub(self, o: Self) -> Self {
+                $sub(self, o)
+            }
+            #[inline]
+            #[target_feature(enable = $feat)]
+            unsafe fn mul(self, o: Self) -> Self {
+                $mul(self, o)
+            }
+        };
+    }
+
+    /// The mask and count methods of the AVX-512 impls: masks in a u16 (the low L bits),
+    /// counts in the 32-bit lanes of a 512-bit vector.
+    macro_rules! masks512 {
+        ($feat:literal) => {
+            type M = u16;
+            type N = __m512i;
+            #[inline]
+            #[target_feature(enable = $feat)]
+            unsafe fn first(n: usize) -> u16 {
+                ((1u32 << n) - 1) as u16
+            }
+            #[inline]
+            #[target_feature(enable = $feat)]
+            unsafe fn any(m: u16) -> bool {
+                m != 0
+            }
+            #[inline]
+            #[target_feature(enable = $feat)]
+            unsafe fn minus(a: u16, b: u16) -> u16 {
+                a & !b
+            }
+            #[inline]
+            #[target_feature(enable = $feat)]
+            unsafe fn same(a: u16, b: u16) -> bool {
+                a == b
+            }
+            #[inline]
+            #[target_feature(enable = $feat)]
+            unsafe fn zero_counts() -> __m512i {
+                _mm512_setzero_si512()
+            }
+            #[inline]
+            #[target_feature(enable = $feat)]
+            unsafe fn tick(n: __m512i, m: u16) -> __m512i {
+                _mm512_mask_add_epi32(n, m, n, _mm512_set1_epi32(1))
+            }
+            #[inline]
+            #[target_feature(enable = $feat)]
+            unsafe fn count(n: __m512i, m: u16, k: u32) -> __m512i {
+                _mm512_mask_add_epi32(n, m, n, _mm512_set1_epi32(k as i32))
+            }
+            #[inline]
+            #[target_feature(enable = $feat)]
+            unsafe fn store_counts(n: __m512i, out: &mut [u32; 16]) {
+                // SAFETY: `out` holds 16 u32.
+                unsafe { _mm512_storeu_si512(out.as_mut_ptr().cast(), n) }
+            }
+        };
     }
 
     impl Wide for __m512 {
-        type T = f32;
+        arith!(
+            "avx512f",
+            f32,
+            _mm512_set1_ps,
+            _mm512_loadu_ps,
+            _mm512_storeu_ps,
+            _mm512_add_ps,
+            _mm512_sub_ps,
+            _mm512_mul_ps
+        );
+        masks512!("avx512f");
         const L: usize = 16;
-        #[inline]
-        #[target_feature(enable = "avx512f")]
-        unsafe fn splat(v: f64) -> Self {
-            _mm512_set1_ps(v as f32)
-        }
-        #[inline]
-        #[target_feature(enable = "avx512f")]
-        unsafe fn load(p: *const f32) -> Self {
-            // SAFETY: the caller's (the trait's contract).
-            unsafe { _mm512_loadu_ps(p) }
-        }
-        #[inline]
-        #[target_feature(enable = "avx512f")]
-        unsafe fn store(self, p: *mut f32) {
-            // SAFETY: the caller's (the trait's contract).
-            unsafe { _mm512_storeu_ps(p, self) }
-        }
-        #[inline]
-        #[target_feature(enable = "avx512f")]
-        unsafe fn add(self, o: Self) -> Self {
-            _mm512_add_ps(self, o)
-        }
-        #[inline]
-        #[target_feature(enable = "avx512f")]
-        unsafe fn sub(self, o: Self) -> Self {
-            _mm512_sub_ps(self, o)
-        }
-        #[inline]
-        #[target_feature(enable = "avx512f")]
-        unsafe fn mul(self, o: Self) -> Self {
-            _mm512_mul_ps(self, o)
-        }
         #[inline]
         #[target_feature(enable = "avx512f")]
         unsafe fn not_gt(self, m: u16, b: Self) -> u16 {
@@ -390,40 +443,18 @@ mod avx2 {
     }
 
     impl Wide for __m512d {
-        type T = f64;
+        arith!(
+            "avx512f",
+            f64,
+            _mm512_set1_pd,
+            _mm512_loadu_pd,
+            _mm512_storeu_pd,
+            _mm512_add_pd,
+            _mm512_sub_pd,
+            _mm512_mul_pd
+        );
+        masks512!("avx512f");
         const L: usize = 8;
-        #[inline]
-        #[target_feature(enable = "avx512f")]
-        unsafe fn splat(v: f64) -> Self {
-            _mm512_set1_pd(v)
-        }
-        #[inline]
-        #[target_feature(enable = "avx512f")]
-        unsafe fn load(p: *const f64) -> Self {
-            // SAFETY: the caller's (the trait's contract).
-            unsafe { _mm512_loadu_pd(p) }
-        }
-        #[inline]
-        #[target_feature(enable = "avx512f")]
-        unsafe fn store(self, p: *mut f64) {
-            // SAFETY: the caller's (the trait's contract).
-            unsafe { _mm512_storeu_pd(p, self) }
-        }
-        #[inline]
-        #[target_feature(enable = "avx512f")]
-        unsafe fn add(self, o: Self) -> Self {
-            _mm512_add_pd(self, o)
-        }
-        #[inline]
-        #[target_feature(enable = "avx512f")]
-        unsafe fn sub(self, o: Self) -> Self {
-            _mm512_sub_pd(self, o)
-        }
-        #[inline]
-        #[target_feature(enable = "avx512f")]
-        unsafe fn mul(self, o: Self) -> Self {
-            _mm512_mul_pd(self, o)
-        }
         #[inline]
         #[target_feature(enable = "avx512f")]
         unsafe fn not_gt(self, m: u16, b: Self) -> u16 {
@@ -441,18 +472,210 @@ mod avx2 {
         }
     }
 
-    /// The escape loop with AVX-512 over `values.len() / width` whole rows from `row0`, in f32
-    /// (`W` = `__m512`) or f64 (`__m512d`): each row is cut into segments of one vector of
-    /// pixels, SLOTS segments iterate at once (lane masks in mask registers), and a segment
-    /// whose lanes have all escaped (or reached the limit) is written out and its slot given
-    /// the next segment, so that no slot idles while others iterate. Where orbits are
-    /// [`monotone`], steps run in chunks of CHUNK with one escape test a chunk (see the
-    /// loop). Counts and |z|^2 at escape are bit for bit the portable loop's.
+    impl Wide for __m256 {
+        arith!(
+            "avx2",
+            f32,
+            _mm256_set1_ps,
+            _mm256_loadu_ps,
+            _mm256_storeu_ps,
+            _mm256_add_ps,
+            _mm256_sub_ps,
+            _mm256_mul_ps
+        );
+        /// All-ones lanes.
+        type M = __m256;
+        type N = __m256i;
+        const L: usize = 8;
+        #[inline]
+        #[target_feature(enable = "avx2")]
+        unsafe fn not_gt(self, m: __m256, b: Self) -> __m256 {
+            _mm256_and_ps(m, _mm256_cmp_ps::<_CMP_NGT_UQ>(self, b))
+        }
+        #[inline]
+        #[target_feature(enable = "avx2")]
+        unsafe fn not_le(self, m: __m256, b: Self) -> __m256 {
+            _mm256_and_ps(m, _mm256_cmp_ps::<_CMP_NLE_UQ>(self, b))
+        }
+        #[inline]
+        #[target_feature(enable = "avx2")]
+        unsafe fn select(self, m: __m256, o: Self) -> Self {
+            _mm256_blendv_ps(self, o, m)
+        }
+        #[inline]
+        #[target_feature(enable = "avx2")]
+        unsafe fn first(n: usize) -> __m256 {
+            let lane = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+            _mm256_castsi256_ps(_mm256_cmpgt_epi32(_mm256_set1_epi32(n as i32), lane))
+        }
+        #[inline]
+        #[target_feature(enable = "avx2")]
+        unsafe fn any(m: __m256) -> bool {
+            _mm256_movemask_ps(m) != 0
+        }
+        #[inline]
+        #[target_feature(enable = "avx2")]
+        unsafe fn minus(a: __m256, b: __m256) -> __m256 {
+            _mm256_andnot_ps(b, a)
+        }
+        #[inline]
+        #[target_feature(enable = "avx2")]
+        unsafe fn same(a: __m256, b: __m256) -> bool {
+            _mm256_movemask_ps(a) == _mm256_movemask_ps(b)
+        }
+        #[inline]
+        #[target_feature(enable = "avx2")]
+        unsafe fn zero_counts() -> __m256i {
+            _mm256_setzero_si256()
+        }
+        #[inline]
+        #[target_feature(enable = "avx2")]
+        unsafe fn tick(n: __m256i, m: __m256) -> __m256i {
+            // A lane of `m` is -1 as an integer.
+            _mm256_sub_epi32(n, _mm256_castps_si256(m))
+        }
+        #[inline]
+        #[target_feature(enable = "avx2")]
+        unsafe fn count(n: __m256i, m: __m256, k: u32) -> __m256i {
+            let k = _mm256_and_si256(_mm256_castps_si256(m), _mm256_set1_epi32(k as i32));
+            _mm256_add_epi32(n, k)
+        }
+        #[inline]
+        #[target_feature(enable = "avx2")]
+        unsafe fn store_counts(n: __m256i, out: &mut [u32; 16]) {
+            // SAFETY: `out` holds 16 >= 8 u32.
+            unsafe { _mm256_storeu_si256(out.as_mut_ptr().cast(), n) }
+        }
+    }
+
+    impl Wide for __m256d {
+        arith!(
+            "avx2",
+            f64,
+            _mm256_set1_pd,
+            _mm256_loadu_pd,
+            _mm256_storeu_pd,
+            _mm256_add_pd,
+            _mm256_sub_pd,
+            _mm256_mul_pd
+        );
+        /// All-ones lanes.
+        type M = __m256d;
+        /// Counts in 64-bit lanes.
+        type N = __m256i;
+        const L: usize = 4;
+        #[inline]
+        #[target_feature(enable = "avx2")]
+        unsafe fn not_gt(self, m: __m256d, b: Self) -> __m256d {
+            _mm256_and_pd(m, _mm256_cmp_pd::<_CMP_NGT_UQ>(self, b))
+        }
+        #[inline]
+        #[target_feature(enable = "avx2")]
+        unsafe fn not_le(self, m: __m256d, b: Self) -> __m256d {
+            _mm256_and_pd(m, _mm256_cmp_pd::<_CMP_NLE_UQ>(self, b))
+        }
+        #[inline]
+        #[target_feature(enable = "avx2")]
+        unsafe fn select(self, m: __m256d, o: Self) -> Self {
+            _mm256_blendv_pd(self, o, m)
+        }
+        #[inline]
+        #[target_feature(enable = "avx2")]
+        unsafe fn first(n: usize) -> __m256d {
+            let lane = _mm256_setr_epi64x(0, 1, 2, 3);
+            _mm256_castsi256_pd(_mm256_cmpgt_epi64(_mm256_set1_epi64x(n as i64), lane))
+        }
+        #[inline]
+        #[target_feature(enable = "avx2")]
+        unsafe fn any(m: __m256d) -> bool {
+            _mm256_movemask_pd(m) != 0
+        }
+        #[inline]
+        #[target_feature(enable = "avx2")]
+        unsafe fn minus(a: __m256d, b: __m256d) -> __m256d {
+            _mm256_andnot_pd(b, a)
+        }
+        #[inline]
+        #[target_feature(enable = "avx2")]
+        unsafe fn same(a: __m256d, b: __m256d) -> bool {
+            _mm256_movemask_pd(a) == _mm256_movemask_pd(b)
+        }
+        #[inline]
+        #[target_feature(enable = "avx2")]
+        unsafe fn zero_counts() -> __m256i {
+            _mm256_setzero_si256()
+        }
+        #[inline]
+        #[target_feature(enable = "avx2")]
+        unsafe fn tick(n: __m256i, m: __m256d) -> __m256i {
+            _mm256_sub_epi64(n, _mm256_castpd_si256(m))
+        }
+        #[inline]
+        #[target_feature(enable = "avx2")]
+        unsafe fn count(n: __m256i, m: __m256d, k: u32) -> __m256i {
+            let k = _mm256_and_si256(_mm256_castpd_si256(m), _mm256_set1_epi64x(k as i64));
+            _mm256_add_epi64(n, k)
+        }
+        #[inline]
+        #[target_feature(enable = "avx2")]
+        unsafe fn store_counts(n: __m256i, out: &mut [u32; 16]) {
+            let mut wide = [0u64; 4];
+            // SAFETY: `wide` holds 4 u64.
+            unsafe { _mm256_storeu_si256(wide.as_mut_ptr().cast(), n) };
+            for (o, w) in out.iter_mut().zip(wide) {
+                // Counts never exceed max_iter, a u32.
+                *o = w as u32;
+            }
+        }
+    }
+
+    /// [`rows`] with AVX-512: four segments in flight cover the step's latency and keep its
+    /// two add and two multiply pipes busy.
     ///
     /// # Safety
     /// The CPU must have AVX-512F.
     #[target_feature(enable = "avx512f")]
     pub(super) unsafe fn rows512<W: Wide>(
+        job: &FractalJob,
+        row0: usize,
+        values: &mut [f32],
+        counts: &mut [u32],
+    ) {
+        // SAFETY: the caller's.
+        unsafe { rows::<W, 4>(job, row0, values, counts) }
+    }
+
+    /// [`rows`] with AVX2.
+    ///
+    /// # Safety
+    /// The CPU must have AVX2 and FMA.
+    #[target_feature(enable = "avx2,fma")]
+    pub(super) unsafe fn rows256<W: Wide>(
+        job: &FractalJob,
+        row0: usize,
+        values: &mut [f32],
+        counts: &mut [u32],
+    ) {
+        // SAFETY: the caller's.
+        unsafe { rows::<W, SLOTS256>(job, row0, values, counts) }
+    }
+
+    /// Segments in flight in the AVX2 loop: a 256-bit step takes two cycles on two add pipes
+    /// against a latency of about nine, so five cover it where four left in-set views 8%
+    /// slower (Zen 4 limited to AVX2 by STREAMCORE_CPU_ISA, 2026-11-22; three and six were slower).
+    const SLOTS256: usize = 5;
+
+    /// The escape loop over `values.len() / width` whole rows from `row0`, with vectors `W`:
+    /// each row is cut into segments of one vector of pixels, S segments iterate at once,
+    /// and a segment whose lanes have all escaped (or reached the limit) is written out and
+    /// its slot given the next segment, so that no slot idles while others iterate. Where
+    /// orbits are [`monotone`], steps run in chunks of CHUNK with one escape test a chunk
+    /// (see the loop). Counts and |z|^2 at escape are bit for bit the portable loop's.
+    ///
+    /// # Safety
+    /// The CPU must have W's instruction set; inlined into a function compiled for it.
+    #[inline(always)]
+    unsafe fn rows<W: Wide, const S: usize>(
         job: &FractalJob,
         row0: usize,
         values: &mut [f32],
@@ -468,19 +691,17 @@ mod avx2 {
         let per_row = width.div_ceil(l);
         let total = values.len() / width * per_row;
         let monotone = monotone(job);
-        // SAFETY (every W method below): the CPU has AVX-512F (this function's contract),
-        // and each load and store is from or to an array of 16 >= L elements.
-        let (bail, zero) = unsafe { (W::splat(BAILOUT), W::splat(0.0)) };
-        let one = _mm512_set1_epi32(1);
+        // SAFETY (every W method below): the CPU has W's instruction set (this function's
+        // contract), and each load and store is from or to an array of 16 >= L elements.
+        let (bail, zero, none) = unsafe { (W::splat(BAILOUT), W::splat(0.0), W::first(0)) };
         // Slot state: the segment (None: idle), the orbit, the counts and |z|^2 at escape,
         // the live lanes and the steps left before max_iter.
-        let mut seg: [Option<usize>; SLOTS] = [None; SLOTS];
-        let (mut vx, mut vy, mut vcx, mut vcy) =
-            ([zero; SLOTS], [zero; SLOTS], [zero; SLOTS], [zero; SLOTS]);
-        let mut vn = [_mm512_setzero_si512(); SLOTS];
-        let mut vr2 = [zero; SLOTS];
-        let mut alive = [0u16; SLOTS];
-        let mut rem = [u32::MAX; SLOTS];
+        let mut seg: [Option<usize>; S] = [None; S];
+        let (mut vx, mut vy, mut vcx, mut vcy) = ([zero; S], [zero; S], [zero; S], [zero; S]);
+        let mut vn = [unsafe { W::zero_counts() }; S];
+        let mut vr2 = [zero; S];
+        let mut alive = [none; S];
+        let mut rem = [u32::MAX; S];
         let mut next = 0;
         // Whether the last chunk saw no escape (see below).
         let mut quiet = true;
@@ -493,10 +714,10 @@ mod avx2 {
                 let xx = x.mul(x);
                 let yy = y.mul(y);
                 let r = xx.add(yy);
-                // !(r2 > bail), true for NaN, as in the AVX2 and portable loops.
+                // !(r2 > bail), true for NaN, as in the portable loop.
                 let a = r.not_gt(alive[s], bail);
-                vr2[s] = vr2[s].select(alive[s] & !a, r);
-                vn[s] = _mm512_mask_add_epi32(vn[s], a, vn[s], one);
+                vr2[s] = vr2[s].select(W::minus(alive[s], a), r);
+                vn[s] = W::tick(vn[s], a);
                 alive[s] = a;
                 vy[s] = x.add(x).mul(y).add(vcy[s]);
                 vx[s] = xx.sub(yy).add(vcx[s]);
@@ -505,13 +726,13 @@ mod avx2 {
         // SAFETY: see above.
         unsafe {
             loop {
-                for s in 0..SLOTS {
+                for s in 0..S {
                     if let Some(g) = seg[s]
-                        && (alive[s] == 0 || rem[s] == 0)
+                        && (!W::any(alive[s]) || rem[s] == 0)
                     {
                         let (row, col0) = (g / per_row, g % per_row * l);
                         let (mut n, mut r2) = ([0u32; 16], [W::T::of(0.0); 16]);
-                        _mm512_storeu_si512(n.as_mut_ptr().cast(), vn[s]);
+                        W::store_counts(vn[s], &mut n);
                         vr2[s].store(r2.as_mut_ptr());
                         let len = (width - col0).min(l);
                         let at = row * width + col0;
@@ -525,7 +746,7 @@ mod avx2 {
                             // Idle from now on: an orbit at 0 that stays there, never
                             // counted (the state every slot starts in).
                             (vx[s], vy[s], vcx[s], vcy[s], alive[s], rem[s]) =
-                                (zero, zero, zero, zero, 0, u32::MAX);
+                                (zero, zero, zero, zero, none, u32::MAX);
                         }
                     }
                     if seg[s].is_none() && next < total {
@@ -534,8 +755,8 @@ mod avx2 {
                         let [x, y, cx, cy] = start::<W::T, 16>(job, row0 + row, col0);
                         (vx[s], vy[s]) = (W::load(x.as_ptr()), W::load(y.as_ptr()));
                         (vcx[s], vcy[s]) = (W::load(cx.as_ptr()), W::load(cy.as_ptr()));
-                        vn[s] = _mm512_setzero_si512();
-                        alive[s] = ((1u32 << (width - col0).min(l)) - 1) as u16;
+                        vn[s] = W::zero_counts();
+                        alive[s] = W::first((width - col0).min(l));
                         rem[s] = max_iter;
                         seg[s] = Some(next);
                         next += 1;
@@ -554,7 +775,7 @@ mod avx2 {
                     // by step.
                     let (x0, y0) = (vx, vy);
                     for _ in 0..k {
-                        for s in 0..SLOTS {
+                        for s in 0..S {
                             let (x, y) = (vx[s], vy[s]);
                             let xx = x.mul(x);
                             let yy = y.mul(y);
@@ -562,11 +783,10 @@ mod avx2 {
                             vx[s] = xx.sub(yy).add(vcx[s]);
                         }
                     }
-                    let vk = _mm512_set1_epi32(k as i32);
-                    for s in 0..SLOTS {
+                    for s in 0..S {
                         let r = vx[s].mul(vx[s]).add(vy[s].mul(vy[s]));
-                        if r.not_le(alive[s], bail) == 0 {
-                            vn[s] = _mm512_mask_add_epi32(vn[s], alive[s], vn[s], vk);
+                        if !W::any(r.not_le(alive[s], bail)) {
+                            vn[s] = W::count(vn[s], alive[s], k);
                         } else {
                             quiet = false;
                             (vx[s], vy[s]) = (x0[s], y0[s]);
@@ -580,11 +800,11 @@ mod avx2 {
                     // bookkeeping saved), back to chunks after a chunk with no escape.
                     let before = alive;
                     for _ in 0..k {
-                        for s in 0..SLOTS {
+                        for s in 0..S {
                             full_step!(s);
                         }
                     }
-                    quiet = (0..SLOTS).all(|s| alive[s] == before[s]);
+                    quiet = (0..S).all(|s| W::same(alive[s], before[s]));
                 }
                 for r in &mut rem {
                     *r = r.saturating_sub(k);
@@ -595,64 +815,6 @@ mod avx2 {
         // segment's at a time left their latency exposed).
         for (v, &n) in values.iter_mut().zip(counts.iter()) {
             *v = smooth(n, *v, max_iter);
-        }
-    }
-
-    #[target_feature(enable = "avx2")]
-    fn orbits(
-        [x, y, cx, cy]: [&[f32; LANES]; 4],
-        max_iter: u32,
-        n: &mut [u32; LANES],
-        r2: &mut [f32; LANES],
-        off: usize,
-    ) {
-        // SAFETY (all loads and stores): each array holds LANES f32 or u32, and vector v
-        // covers elements off + 8v .. off + 8v + 8, inside it since off + 8V <= LANES.
-        unsafe {
-            let load = |a: &[f32; LANES], v: usize| _mm256_loadu_ps(a.as_ptr().add(off + 8 * v));
-            let mut vx: [__m256; V] = std::array::from_fn(|v| load(x, v));
-            let mut vy: [__m256; V] = std::array::from_fn(|v| load(y, v));
-            let vcx: [__m256; V] = std::array::from_fn(|v| load(cx, v));
-            let vcy: [__m256; V] = std::array::from_fn(|v| load(cy, v));
-            let mut vn: [__m256i; V] = [_mm256_setzero_si256(); V];
-            let mut vr2: [__m256; V] = [_mm256_setzero_ps(); V];
-            let all = _mm256_castsi256_ps(_mm256_set1_epi32(-1));
-            let mut alive: [__m256; V] = [all; V];
-            let bail = _mm256_set1_ps(BAILOUT as f32);
-            let mut it = 0;
-            while it < max_iter {
-                let steps = (max_iter - it).min(8);
-                for _ in 0..steps {
-                    for v in 0..V {
-                        let (x, y) = (vx[v], vy[v]);
-                        let xx = _mm256_mul_ps(x, x);
-                        let yy = _mm256_mul_ps(y, y);
-                        let r = _mm256_add_ps(xx, yy);
-                        // !(r2 > bail), true for NaN: the portable loop's test. Lanes that
-                        // escaped earlier are no longer alive, whatever their z does.
-                        let ok = _mm256_cmp_ps::<_CMP_NGT_UQ>(r, bail);
-                        let a = _mm256_and_ps(alive[v], ok);
-                        // Escaping in this step: alive before, not after.
-                        vr2[v] = _mm256_blendv_ps(vr2[v], r, _mm256_andnot_ps(a, alive[v]));
-                        // A live lane's mask is -1 as an integer.
-                        vn[v] = _mm256_sub_epi32(vn[v], _mm256_castps_si256(a));
-                        alive[v] = a;
-                        vy[v] = _mm256_add_ps(_mm256_mul_ps(_mm256_add_ps(x, x), y), vcy[v]);
-                        vx[v] = _mm256_add_ps(_mm256_sub_ps(xx, yy), vcx[v]);
-                    }
-                }
-                it += steps;
-                let any = alive
-                    .iter()
-                    .fold(_mm256_setzero_ps(), |m, &a| _mm256_or_ps(m, a));
-                if _mm256_movemask_ps(any) == 0 {
-                    break;
-                }
-            }
-            for v in 0..V {
-                _mm256_storeu_ps(r2.as_mut_ptr().add(off + 8 * v), vr2[v]);
-                _mm256_storeu_si256(n.as_mut_ptr().add(off + 8 * v).cast(), vn[v]);
-            }
         }
     }
 }
@@ -755,14 +917,13 @@ mod tests {
     }
 
     /// The AVX2 and AVX-512 escape loops give the portable loop's counts and smooth values bit
-    /// for bit: Mandelbrot, a Julia set, and a Julia set whose c is too large for chunked
-    /// steps; rows that end in part of a vector; limits that are and are not a multiple of
-    /// the chunk; AVX-512 over whole images and over tasks of a few rows as `run` cuts them,
-    /// in f32 and in f64.
+    /// for bit, in f32 and in f64: Mandelbrot, a Julia set, and a Julia set whose c is too
+    /// large for chunked steps; rows that end in part of a vector; limits that are and are
+    /// not a multiple of the chunk; whole images and tasks of a few rows as `run` cuts them.
     #[cfg(target_arch = "x86_64")]
     #[test]
     fn the_simd_escape_loops_match_the_portable_one_exactly() {
-        use std::arch::x86_64::{__m512, __m512d};
+        use std::arch::x86_64::{__m256, __m256d, __m512, __m512d};
         if !avx2::available() {
             return;
         }
@@ -799,34 +960,38 @@ mod tests {
                             _t: Default::default(),
                         }),
                     });
-                    if dtype == DType::F32 {
-                        let (v2, c2) = by_blocks(&job, |row, col0, v, c| {
-                            avx2::escape_block(&job, row, col0, v, c)
-                        });
-                        same(&c1, &c2, &format!("AVX2 counts, {what}"));
-                        same(&bits(&v1), &bits(&v2), &format!("AVX2 values, {what}"));
-                    }
-                    if !avx2::has_avx512() {
-                        continue;
-                    }
-                    for rows in [h, avx2::ROWS_PER_TASK, 1] {
-                        let (mut v3, mut c3) = (vec![0f32; w * h], vec![0u32; w * h]);
-                        for (t, (v, c)) in v3
-                            .chunks_mut(w * rows)
-                            .zip(c3.chunks_mut(w * rows))
-                            .enumerate()
-                        {
-                            // SAFETY: the CPU has AVX-512F (checked above).
-                            unsafe {
-                                match dtype {
-                                    DType::F64 => avx2::rows512::<__m512d>(&job, t * rows, v, c),
-                                    _ => avx2::rows512::<__m512>(&job, t * rows, v, c),
+                    for wide in [false, true] {
+                        if wide && !avx2::has_avx512() {
+                            continue;
+                        }
+                        for rows in [h, avx2::ROWS_PER_TASK, 1] {
+                            let (mut v3, mut c3) = (vec![0f32; w * h], vec![0u32; w * h]);
+                            for (t, (v, c)) in v3
+                                .chunks_mut(w * rows)
+                                .zip(c3.chunks_mut(w * rows))
+                                .enumerate()
+                            {
+                                let row0 = t * rows;
+                                // SAFETY: the CPU has AVX2 (checked above), and AVX-512F
+                                // where `wide`.
+                                unsafe {
+                                    match (dtype, wide) {
+                                        (DType::F64, true) => {
+                                            avx2::rows512::<__m512d>(&job, row0, v, c)
+                                        }
+                                        (_, true) => avx2::rows512::<__m512>(&job, row0, v, c),
+                                        (DType::F64, false) => {
+                                            avx2::rows256::<__m256d>(&job, row0, v, c)
+                                        }
+                                        (_, false) => avx2::rows256::<__m256>(&job, row0, v, c),
+                                    }
                                 }
                             }
+                            let isa = if wide { "AVX-512" } else { "AVX2" };
+                            let what = format!("{isa}, {what}, {rows} rows a task");
+                            same(&c1, &c3, &format!("counts, {what}"));
+                            same(&bits(&v1), &bits(&v3), &format!("values, {what}"));
                         }
-                        let what = format!("AVX-512, {what}, {rows} rows a task");
-                        same(&c1, &c3, &format!("counts, {what}"));
-                        same(&bits(&v1), &bits(&v3), &format!("values, {what}"));
                     }
                 }
             }
