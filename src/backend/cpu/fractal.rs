@@ -63,25 +63,17 @@ pub(crate) fn run(job: &FractalJob, values: &mut [u8], counts: &mut [u8]) {
     let values: &mut [f32] = &mut bytemuck::cast_slice_mut(values)[..width * height];
     let counts: &mut [u32] = &mut bytemuck::cast_slice_mut(counts)[..width * height];
     #[cfg(target_arch = "x86_64")]
-    if let FractalJob::Escape { dtype, .. } = *job
+    if let FractalJob::Escape { .. } = *job
         && avx2::available()
     {
-        use std::arch::x86_64::{__m256, __m256d, __m512, __m512d};
         let rows = avx2::ROWS_PER_TASK;
         let wide = avx2::has_avx512();
         values
             .par_chunks_mut(width * rows)
             .zip(counts.par_chunks_mut(width * rows))
             .enumerate()
-            // SAFETY: the CPU has AVX-512F where `wide`, and AVX2 with FMA (checked above).
-            .for_each(|(t, (v, c))| unsafe {
-                match (dtype, wide) {
-                    (DType::F64, true) => avx2::rows512::<__m512d>(job, t * rows, v, c),
-                    (_, true) => avx2::rows512::<__m512>(job, t * rows, v, c),
-                    (DType::F64, false) => avx2::rows256::<__m256d>(job, t * rows, v, c),
-                    (_, false) => avx2::rows256::<__m256>(job, t * rows, v, c),
-                }
-            });
+            // SAFETY: the CPU has AVX2 with FMA (checked above), and AVX-512F where `wide`.
+            .for_each(|(t, (v, c))| unsafe { avx2::rows_simd(job, t * rows, v, c, wide) });
         return;
     }
     values
@@ -247,6 +239,7 @@ mod avx2 {
 
     use super::{BAILOUT, Real, smooth, start};
     use crate::backend::cpu::simd::{Isa, isa};
+    use crate::element::DType;
     use crate::fractal::FractalJob;
 
     /// Whether [`rows256`] can run here.
@@ -412,6 +405,69 @@ mod avx2 {
         };
     }
 
+    /// The compare and select methods of the AVX-512 impls, whose masks have `$k` bits.
+    macro_rules! cmp512 {
+        ($cmp:ident, $mov:ident, $k:ty) => {
+            #[inline]
+            #[target_feature(enable = "avx512f")]
+            unsafe fn not_gt(self, m: u16, b: Self) -> u16 {
+                $cmp::<_CMP_NGT_UQ>(m as $k, self, b) as u16
+            }
+            #[inline]
+            #[target_feature(enable = "avx512f")]
+            unsafe fn not_le(self, m: u16, b: Self) -> u16 {
+                $cmp::<_CMP_NLE_UQ>(m as $k, self, b) as u16
+            }
+            #[inline]
+            #[target_feature(enable = "avx512f")]
+            unsafe fn select(self, m: u16, o: Self) -> Self {
+                $mov(self, m as $k, o)
+            }
+        };
+    }
+
+    /// The mask methods the AVX2 impls share (masks as all-ones lanes of the vector type).
+    macro_rules! masks256 {
+        ($m:ty, $and:ident, $andnot:ident, $cmp:ident, $blend:ident, $movemask:ident) => {
+            type M = $m;
+            #[inline]
+            #[target_feature(enable = "avx2")]
+            unsafe fn not_gt(self, m: $m, b: Self) -> $m {
+                $and(m, $cmp::<_CMP_NGT_UQ>(self, b))
+            }
+            #[inline]
+            #[target_feature(enable = "avx2")]
+            unsafe fn not_le(self, m: $m, b: Self) -> $m {
+                $and(m, $cmp::<_CMP_NLE_UQ>(self, b))
+            }
+            #[inline]
+            #[target_feature(enable = "avx2")]
+            unsafe fn select(self, m: $m, o: Self) -> Self {
+                $blend(self, o, m)
+            }
+            #[inline]
+            #[target_feature(enable = "avx2")]
+            unsafe fn any(m: $m) -> bool {
+                $movemask(m) != 0
+            }
+            #[inline]
+            #[target_feature(enable = "avx2")]
+            unsafe fn minus(a: $m, b: $m) -> $m {
+                $andnot(b, a)
+            }
+            #[inline]
+            #[target_feature(enable = "avx2")]
+            unsafe fn same(a: $m, b: $m) -> bool {
+                $movemask(a) == $movemask(b)
+            }
+            #[inline]
+            #[target_feature(enable = "avx2")]
+            unsafe fn zero_counts() -> __m256i {
+                _mm256_setzero_si256()
+            }
+        };
+    }
+
     impl Wide for __m512 {
         arith!(
             "avx512f",
@@ -425,21 +481,7 @@ mod avx2 {
         );
         masks512!("avx512f");
         const L: usize = 16;
-        #[inline]
-        #[target_feature(enable = "avx512f")]
-        unsafe fn not_gt(self, m: u16, b: Self) -> u16 {
-            _mm512_mask_cmp_ps_mask::<_CMP_NGT_UQ>(m, self, b)
-        }
-        #[inline]
-        #[target_feature(enable = "avx512f")]
-        unsafe fn not_le(self, m: u16, b: Self) -> u16 {
-            _mm512_mask_cmp_ps_mask::<_CMP_NLE_UQ>(m, self, b)
-        }
-        #[inline]
-        #[target_feature(enable = "avx512f")]
-        unsafe fn select(self, m: u16, o: Self) -> Self {
-            _mm512_mask_mov_ps(self, m, o)
-        }
+        cmp512!(_mm512_mask_cmp_ps_mask, _mm512_mask_mov_ps, u16);
     }
 
     impl Wide for __m512d {
@@ -455,21 +497,7 @@ mod avx2 {
         );
         masks512!("avx512f");
         const L: usize = 8;
-        #[inline]
-        #[target_feature(enable = "avx512f")]
-        unsafe fn not_gt(self, m: u16, b: Self) -> u16 {
-            _mm512_mask_cmp_pd_mask::<_CMP_NGT_UQ>(m as u8, self, b) as u16
-        }
-        #[inline]
-        #[target_feature(enable = "avx512f")]
-        unsafe fn not_le(self, m: u16, b: Self) -> u16 {
-            _mm512_mask_cmp_pd_mask::<_CMP_NLE_UQ>(m as u8, self, b) as u16
-        }
-        #[inline]
-        #[target_feature(enable = "avx512f")]
-        unsafe fn select(self, m: u16, o: Self) -> Self {
-            _mm512_mask_mov_pd(self, m as u8, o)
-        }
+        cmp512!(_mm512_mask_cmp_pd_mask, _mm512_mask_mov_pd, u8);
     }
 
     impl Wide for __m256 {
@@ -483,50 +511,21 @@ mod avx2 {
             _mm256_sub_ps,
             _mm256_mul_ps
         );
-        /// All-ones lanes.
-        type M = __m256;
+        masks256!(
+            __m256,
+            _mm256_and_ps,
+            _mm256_andnot_ps,
+            _mm256_cmp_ps,
+            _mm256_blendv_ps,
+            _mm256_movemask_ps
+        );
         type N = __m256i;
         const L: usize = 8;
-        #[inline]
-        #[target_feature(enable = "avx2")]
-        unsafe fn not_gt(self, m: __m256, b: Self) -> __m256 {
-            _mm256_and_ps(m, _mm256_cmp_ps::<_CMP_NGT_UQ>(self, b))
-        }
-        #[inline]
-        #[target_feature(enable = "avx2")]
-        unsafe fn not_le(self, m: __m256, b: Self) -> __m256 {
-            _mm256_and_ps(m, _mm256_cmp_ps::<_CMP_NLE_UQ>(self, b))
-        }
-        #[inline]
-        #[target_feature(enable = "avx2")]
-        unsafe fn select(self, m: __m256, o: Self) -> Self {
-            _mm256_blendv_ps(self, o, m)
-        }
         #[inline]
         #[target_feature(enable = "avx2")]
         unsafe fn first(n: usize) -> __m256 {
             let lane = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
             _mm256_castsi256_ps(_mm256_cmpgt_epi32(_mm256_set1_epi32(n as i32), lane))
-        }
-        #[inline]
-        #[target_feature(enable = "avx2")]
-        unsafe fn any(m: __m256) -> bool {
-            _mm256_movemask_ps(m) != 0
-        }
-        #[inline]
-        #[target_feature(enable = "avx2")]
-        unsafe fn minus(a: __m256, b: __m256) -> __m256 {
-            _mm256_andnot_ps(b, a)
-        }
-        #[inline]
-        #[target_feature(enable = "avx2")]
-        unsafe fn same(a: __m256, b: __m256) -> bool {
-            _mm256_movemask_ps(a) == _mm256_movemask_ps(b)
-        }
-        #[inline]
-        #[target_feature(enable = "avx2")]
-        unsafe fn zero_counts() -> __m256i {
-            _mm256_setzero_si256()
         }
         #[inline]
         #[target_feature(enable = "avx2")]
@@ -559,51 +558,22 @@ mod avx2 {
             _mm256_sub_pd,
             _mm256_mul_pd
         );
-        /// All-ones lanes.
-        type M = __m256d;
+        masks256!(
+            __m256d,
+            _mm256_and_pd,
+            _mm256_andnot_pd,
+            _mm256_cmp_pd,
+            _mm256_blendv_pd,
+            _mm256_movemask_pd
+        );
         /// Counts in 64-bit lanes.
         type N = __m256i;
         const L: usize = 4;
         #[inline]
         #[target_feature(enable = "avx2")]
-        unsafe fn not_gt(self, m: __m256d, b: Self) -> __m256d {
-            _mm256_and_pd(m, _mm256_cmp_pd::<_CMP_NGT_UQ>(self, b))
-        }
-        #[inline]
-        #[target_feature(enable = "avx2")]
-        unsafe fn not_le(self, m: __m256d, b: Self) -> __m256d {
-            _mm256_and_pd(m, _mm256_cmp_pd::<_CMP_NLE_UQ>(self, b))
-        }
-        #[inline]
-        #[target_feature(enable = "avx2")]
-        unsafe fn select(self, m: __m256d, o: Self) -> Self {
-            _mm256_blendv_pd(self, o, m)
-        }
-        #[inline]
-        #[target_feature(enable = "avx2")]
         unsafe fn first(n: usize) -> __m256d {
             let lane = _mm256_setr_epi64x(0, 1, 2, 3);
             _mm256_castsi256_pd(_mm256_cmpgt_epi64(_mm256_set1_epi64x(n as i64), lane))
-        }
-        #[inline]
-        #[target_feature(enable = "avx2")]
-        unsafe fn any(m: __m256d) -> bool {
-            _mm256_movemask_pd(m) != 0
-        }
-        #[inline]
-        #[target_feature(enable = "avx2")]
-        unsafe fn minus(a: __m256d, b: __m256d) -> __m256d {
-            _mm256_andnot_pd(b, a)
-        }
-        #[inline]
-        #[target_feature(enable = "avx2")]
-        unsafe fn same(a: __m256d, b: __m256d) -> bool {
-            _mm256_movemask_pd(a) == _mm256_movemask_pd(b)
-        }
-        #[inline]
-        #[target_feature(enable = "avx2")]
-        unsafe fn zero_counts() -> __m256i {
-            _mm256_setzero_si256()
         }
         #[inline]
         #[target_feature(enable = "avx2")]
@@ -625,6 +595,32 @@ mod avx2 {
             for (o, w) in out.iter_mut().zip(wide) {
                 // Counts never exceed max_iter, a u32.
                 *o = w as u32;
+            }
+        }
+    }
+
+    /// The escape loop over the rows of `values` from `row0` for the job's dtype, with
+    /// AVX-512 where `wide`, else AVX2.
+    ///
+    /// # Safety
+    /// The CPU must have AVX2 and FMA, and AVX-512F where `wide`.
+    pub(super) unsafe fn rows_simd(
+        job: &FractalJob,
+        row0: usize,
+        values: &mut [f32],
+        counts: &mut [u32],
+        wide: bool,
+    ) {
+        let FractalJob::Escape { dtype, .. } = *job else {
+            return;
+        };
+        // SAFETY: the caller's.
+        unsafe {
+            match (dtype, wide) {
+                (DType::F64, true) => rows512::<__m512d>(job, row0, values, counts),
+                (_, true) => rows512::<__m512>(job, row0, values, counts),
+                (DType::F64, false) => rows256::<__m256d>(job, row0, values, counts),
+                (_, false) => rows256::<__m256>(job, row0, values, counts),
             }
         }
     }
@@ -662,7 +658,8 @@ mod avx2 {
 
     /// Segments in flight in the AVX2 loop: a 256-bit step takes two cycles on two add pipes
     /// against a latency of about nine, so five cover it where four left in-set views 8%
-    /// slower (Zen 4 limited to AVX2 by STREAMCORE_CPU_ISA, 2026-11-22; three and six were slower).
+    /// slower (Zen 4 limited to AVX2 by STREAMCORE_CPU_ISA, 2026-11-22; three and six were
+    /// slower).
     const SLOTS256: usize = 5;
 
     /// The escape loop over `values.len() / width` whole rows from `row0`, with vectors `W`:
@@ -899,7 +896,7 @@ mod tests {
         }
     }
 
-    /// Renders `job` block by block with `block` (the portable loop or the AVX2 one).
+    /// Renders `job` block by block with `block` (the portable loop).
     fn by_blocks(
         job: &FractalJob,
         block: impl Fn(usize, usize, &mut [f32], &mut [u32]),
@@ -923,7 +920,6 @@ mod tests {
     #[cfg(target_arch = "x86_64")]
     #[test]
     fn the_simd_escape_loops_match_the_portable_one_exactly() {
-        use std::arch::x86_64::{__m256, __m256d, __m512, __m512d};
         if !avx2::available() {
             return;
         }
@@ -971,21 +967,9 @@ mod tests {
                                 .zip(c3.chunks_mut(w * rows))
                                 .enumerate()
                             {
-                                let row0 = t * rows;
                                 // SAFETY: the CPU has AVX2 (checked above), and AVX-512F
                                 // where `wide`.
-                                unsafe {
-                                    match (dtype, wide) {
-                                        (DType::F64, true) => {
-                                            avx2::rows512::<__m512d>(&job, row0, v, c)
-                                        }
-                                        (_, true) => avx2::rows512::<__m512>(&job, row0, v, c),
-                                        (DType::F64, false) => {
-                                            avx2::rows256::<__m256d>(&job, row0, v, c)
-                                        }
-                                        (_, false) => avx2::rows256::<__m256>(&job, row0, v, c),
-                                    }
-                                }
+                                unsafe { avx2::rows_simd(&job, t * rows, v, c, wide) };
                             }
                             let isa = if wide { "AVX-512" } else { "AVX2" };
                             let what = format!("{isa}, {what}, {rows} rows a task");
