@@ -228,7 +228,6 @@ fn pow2_divisor(x: u64, max: usize) -> usize {
 }
 
 /// How many bits the low half of the root table for `n` covers: about sqrt(n).
-#[cfg_attr(not(any(feature = "wgpu", feature = "cuda")), allow(dead_code))]
 pub(crate) fn root_shift(n: usize) -> u32 {
     (n.next_power_of_two().trailing_zeros()).div_ceil(2)
 }
@@ -236,7 +235,6 @@ pub(crate) fn root_shift(n: usize) -> u32 {
 /// The two-level root table of length `n` for the steps: `exp(-2 pi i e / n)` for every
 /// e < n is `lo[e & mask] * hi[e >> shift]`; the table holds lo (2^shift entries), then hi,
 /// then (at [`root_scales_at`]) the scales `[1, 1/n, 1/sqrt(n)]` as in [`StockhamPlan`].
-#[cfg_attr(not(any(feature = "wgpu", feature = "cuda")), allow(dead_code))]
 pub(crate) fn root_table(n: usize) -> Vec<(f64, f64)> {
     let b = 1usize << root_shift(n);
     let lo = (0..b).map(|e| root(e as u64, n as u64));

@@ -1,6 +1,7 @@
 //! CPU side of the FFT: rustfft (its own AVX/SSE/NEON kernels and algorithm choice for every
 //! length) on rows in parallel; strided axes in blocks of columns gathered into rows,
-//! transformed and scattered back, so no whole-array transpose is made.
+//! transformed and scattered back, so no whole-array transpose is made; long single
+//! transforms split in two such passes of shorter ones (four-step), so that every core works.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -12,26 +13,46 @@ use rustfft::{Fft, FftDirection, FftNum, FftPlanner};
 use super::Disjoint;
 use crate::backend::lock;
 use crate::element::DType;
-use crate::fft::plan::{Scale, root};
+use crate::fft::plan::{Scale, root, root_shift, root_table};
 
-/// Columns gathered per task for strided axes.
+/// Columns gathered per task for strided axes, at most.
 const COLUMNS: usize = 64;
+/// Bytes of gathered columns per task, at most (a share of a core's L2), unless one cache
+/// line of columns is larger.
+const BLOCK_BYTES: usize = 256 << 10;
+
+/// Columns per block for columns of length n: a whole cache line of each row, as many as
+/// fit BLOCK_BYTES, at most COLUMNS.
+fn block_columns<T>(n: usize) -> usize {
+    let size = std::mem::size_of::<T>();
+    (BLOCK_BYTES / (n * size)).clamp(64 / size, COLUMNS)
+}
 /// Positions per tile of the gather and scatter of columns.
-const TILE: usize = 16;
+const TILE: usize = 8;
 /// Elements per task for rows (at least one whole row).
 const TASK: usize = 1 << 15;
+/// Transforms at least this long run four-step when there are fewer of them than threads.
+/// On the 2-core CI machine four-step measured 1.3x to 1.5x rustfft's single-threaded time
+/// from 2^20 up, about even at 2^19, and slower below (2026-11-22, BENCHMARKS.md).
+const SPLIT_MIN: usize = 1 << 20;
 
 type Cache<T> = Mutex<(FftPlanner<T>, HashMap<(usize, bool), Arc<dyn Fft<T>>>)>;
 
 /// `exp(-2 pi i k / n)` for `k < n/2`, by n: the twiddles of the real transforms.
 type Twiddles<T> = Mutex<HashMap<usize, Arc<Vec<Complex<T>>>>>;
 
-/// rustfft plans, per element type, by (length, inverse); the real transforms' twiddles.
+/// `exp(-2 pi i e / n)` for every e < n as `lo[e & mask] * hi[e >> shift]`, made in f64:
+/// the four-step twiddles (`fft::plan::root_table`, by n).
+type Roots = Mutex<HashMap<usize, Arc<Vec<(f64, f64)>>>>;
+
+/// rustfft plans, per element type, by (length, inverse); the real transforms' twiddles;
+/// the four-step roots.
 pub(crate) struct Plans {
     f32: Cache<f32>,
     f64: Cache<f64>,
     real_f32: Twiddles<f32>,
     real_f64: Twiddles<f64>,
+    roots: Roots,
 }
 
 impl Plans {
@@ -41,7 +62,15 @@ impl Plans {
             f64: Mutex::new((FftPlanner::new(), HashMap::new())),
             real_f32: Mutex::default(),
             real_f64: Mutex::default(),
+            roots: Mutex::default(),
         }
+    }
+
+    fn roots(&self, n: usize) -> Arc<Vec<(f64, f64)>> {
+        lock(&self.roots)
+            .entry(n)
+            .or_insert_with(|| Arc::new(root_table(n)))
+            .clone()
     }
 }
 
@@ -144,6 +173,37 @@ pub(crate) fn run(
 ) {
     let n = dims[1];
     let s = scale.factor(n);
+    // Fewer long rows than threads: each row four-step over every thread.
+    if dims[2] == 1
+        && n >= SPLIT_MIN
+        && dims[0] < rayon::current_num_threads()
+        && let Some(nn) = split(n)
+    {
+        let roots = plans.roots(n);
+        match d {
+            DType::C32 => four_step(
+                &plans.f32,
+                &roots,
+                bytemuck::cast_slice(src),
+                bytemuck::cast_slice_mut(dst),
+                dims[0],
+                nn,
+                inverse,
+                s as f32,
+            ),
+            _ => four_step(
+                &plans.f64,
+                &roots,
+                bytemuck::cast_slice(src),
+                bytemuck::cast_slice_mut(dst),
+                dims[0],
+                nn,
+                inverse,
+                s,
+            ),
+        }
+        return;
+    }
     match d {
         DType::C32 => typed(
             plan(&plans.f32, n, inverse),
@@ -159,6 +219,181 @@ pub(crate) fn run(
             dims,
             s,
         ),
+    }
+}
+
+/// n = n1 n2 for the four-step algorithm: n1 the largest divisor of n at most sqrt(n), if
+/// it is at least sqrt(n) / 16 (else rustfft keeps the whole length: n has a large prime
+/// factor, for which it runs Rader's or Bluestein's algorithm on its own).
+fn split(n: usize) -> Option<(usize, usize)> {
+    let r = n.isqrt();
+    (r.div_ceil(16).max(2)..=r)
+        .rev()
+        .find(|d| n.is_multiple_of(*d))
+        .map(|d| (d, n / d))
+}
+
+/// `rows` transforms of length n = n1 n2 from `src` into `dst`, each in two parallel passes
+/// (the four-step algorithm). With j = n2 j1 + j2 and k = k1 + n1 k2,
+/// X[k] = sum_j2 w_n^(j2 k1) w_n2^(j2 k2) sum_j1 x[j] w_n1^(j1 k1): pass one transforms the
+/// n2 columns of src seen as n1 x n2 (length n1, gathered in blocks), multiplies by
+/// w_n^(j2 k1) and writes column j2 as row j2 of dst (n2 x n1); pass two transforms the n1
+/// columns of dst (length n2) in place, which leaves X[k1 + n1 k2] at row k2, column k1: in
+/// order. Twiddles come from the two-level f64 table `roots`, multiplied in f64.
+#[allow(clippy::too_many_arguments)]
+fn four_step<T: Scratch>(
+    plans: &Cache<T>,
+    roots: &[(f64, f64)],
+    src: &[Complex<T>],
+    dst: &mut [Complex<T>],
+    rows: usize,
+    (n1, n2): (usize, usize),
+    inverse: bool,
+    scale: T,
+) {
+    let n = n1 * n2;
+    let (f1, f2) = (plan(plans, n1, inverse), plan(plans, n2, inverse));
+    let shift = root_shift(n);
+    let (lo, hi) = roots.split_at(1 << shift);
+    let sign = if inverse { -1.0 } else { 1.0 };
+    let cast = |v: f64| T::from_f64(v).expect("every float type holds a twiddle");
+    for (src, dst) in src.chunks(n).zip(dst.chunks_mut(n)).take(rows) {
+        let len1 = f1.get_inplace_scratch_len();
+        let bc = block_columns::<Complex<T>>(n1);
+        dst.par_chunks_mut(bc * n1).enumerate().for_each(|(b, d)| {
+            let (c0, w) = (b * bc, d.len() / n1);
+            with_buffers(w * n1, len1, |cols, sc| {
+                gather(cols, |i| src[i], n1, n2, c0, w);
+                f1.process_with_scratch(cols, sc);
+                let mut tw = vec![(0.0, 0.0); n1];
+                for (c, (out, col)) in d.chunks_mut(n1).zip(cols.chunks(n1)).enumerate() {
+                    twiddles(&mut tw, c0 + c, lo, hi, shift, sign);
+                    for (o, (&v, &(re, im))) in out.iter_mut().zip(col.iter().zip(&tw)) {
+                        *o = v * Complex::new(cast(re), cast(im));
+                    }
+                }
+            });
+        });
+        columns_in_place(&f2, dst, n2, n1, scale);
+    }
+}
+
+/// Row `j2` of the four-step twiddles into `tw`: w_n^(j2 k) for k < tw.len(), in f64, with
+/// `sign` -1 for the inverse. w_n^(j2 (64 a + b)) = w_n^(64 j2 a) w_n^(j2 b): 64 + len/64
+/// lookups in the two-level table (lo, hi, shift), then products that vectorise.
+fn twiddles(
+    tw: &mut [(f64, f64)],
+    j2: usize,
+    lo: &[(f64, f64)],
+    hi: &[(f64, f64)],
+    shift: u32,
+    sign: f64,
+) {
+    const B: usize = 64;
+    let mask = (1usize << shift) - 1;
+    // j2 k < n for every k < tw.len(): no reduction needed.
+    let root = |e: usize| {
+        let ((ar, ai), (br, bi)) = (lo[e & mask], hi[e >> shift]);
+        (ar * br - ai * bi, sign * (ar * bi + ai * br))
+    };
+    let mut fine = [(0.0, 0.0); B];
+    for (b, f) in fine.iter_mut().enumerate().take(tw.len()) {
+        *f = root(j2 * b);
+    }
+    for (a, chunk) in tw.chunks_mut(B).enumerate() {
+        let (cr, ci) = root(j2 * B * a);
+        for (t, &(fr, fi)) in chunk.iter_mut().zip(&fine) {
+            *t = (cr * fr - ci * fi, cr * fi + ci * fr);
+        }
+    }
+}
+
+/// Transforms the `inner` columns (length n) of `data`, an n x inner matrix, in place and
+/// scaled: blocks of columns in parallel, each gathered into rows, transformed and
+/// scattered back.
+fn columns_in_place<T: Scratch>(
+    fft: &Arc<dyn Fft<T>>,
+    data: &mut [Complex<T>],
+    n: usize,
+    inner: usize,
+    scale: T,
+) {
+    let len = fft.get_inplace_scratch_len();
+    let bc = block_columns::<Complex<T>>(n);
+    // Each block reads and writes only its own columns.
+    let shared = Disjoint::new(data);
+    (0..inner.div_ceil(bc)).into_par_iter().for_each(|b| {
+        let (c0, w) = (b * bc, bc.min(inner - b * bc));
+        with_buffers(w * n, len, |cols, sc| {
+            // SAFETY (both): the block's columns c0..c0 + w of the n rows are read and
+            // written by this task alone, and every index lies below n * inner = data.len().
+            gather(cols, |i| unsafe { *shared.at(i) }, n, inner, c0, w);
+            fft.process_with_scratch(cols, sc);
+            if scale != T::one() {
+                for z in cols.iter_mut() {
+                    *z = *z * scale;
+                }
+            }
+            unsafe { scatter(shared, cols, n, inner, c0, w) };
+        });
+    });
+}
+
+/// `f(columns, scratch)`: `cols` elements for gathered columns and `scratch` for rustfft,
+/// from the thread's kept buffer (allocating them per task cost a tenth of a 2^24-point
+/// transform in page clearing).
+fn with_buffers<T: Scratch, R>(
+    cols: usize,
+    scratch: usize,
+    f: impl FnOnce(&mut [Complex<T>], &mut [Complex<T>]) -> R,
+) -> R {
+    T::with_scratch(cols + scratch, |buf| {
+        let (c, s) = buf.split_at_mut(cols);
+        f(c, s)
+    })
+}
+
+/// Columns c0..c0 + w of `get` (n rows of `inner`) into the rows of `cols` (w rows of n), in
+/// TILE x TILE tiles so that both sides touch few cache lines (the column stride is often a
+/// multiple of 4 KiB, which aliases in L1).
+fn gather<T: Copy>(
+    cols: &mut [T],
+    get: impl Fn(usize) -> T,
+    n: usize,
+    inner: usize,
+    c0: usize,
+    w: usize,
+) {
+    for (k0, b0) in tiles(n, w) {
+        let (k1, b1) = ((k0 + TILE).min(n), (b0 + TILE).min(w));
+        for c in b0..b1 {
+            for k in k0..k1 {
+                cols[c * n + k] = get(k * inner + c0 + c);
+            }
+        }
+    }
+}
+
+/// The rows of `cols` back into columns c0..c0 + w of `d` (n rows of `inner`), in tiles.
+///
+/// # Safety
+/// Those columns lie in `d`'s slice and no other task touches them meanwhile.
+unsafe fn scatter<T: Copy>(
+    d: Disjoint<T>,
+    cols: &[T],
+    n: usize,
+    inner: usize,
+    c0: usize,
+    w: usize,
+) {
+    for (k0, b0) in tiles(n, w) {
+        let (k1, b1) = ((k0 + TILE).min(n), (b0 + TILE).min(w));
+        for k in k0..k1 {
+            for c in b0..b1 {
+                // SAFETY: the caller's.
+                unsafe { *d.at(k * inner + c0 + c) = cols[c * n + k] };
+            }
+        }
     }
 }
 
@@ -196,8 +431,9 @@ fn typed<T: Scratch>(
         }
         return;
     }
-    // Strided axis: per outer index, blocks of COLUMNS columns as contiguous rows.
-    let blocks = inner.div_ceil(COLUMNS);
+    // Strided axis: per outer index, blocks of columns as contiguous rows.
+    let bc = block_columns::<Complex<T>>(n);
+    let blocks = inner.div_ceil(bc);
     dst.par_chunks_mut(n * inner)
         .zip(src.par_chunks(n * inner))
         .flat_map(|(d, s)| {
@@ -205,38 +441,17 @@ fn typed<T: Scratch>(
             let d = Disjoint::new(d);
             (0..blocks).into_par_iter().map(move |b| (d, s, b))
         })
-        .for_each_init(
-            || vec![Complex::new(T::zero(), T::zero()); COLUMNS * n],
-            |rows, (d, s, b)| {
-                let c0 = b * COLUMNS;
-                let w = COLUMNS.min(inner - c0);
-                // In TILE x TILE tiles, so that both sides touch few cache lines (the column
-                // stride is often a multiple of 4 KiB, which aliases in L1).
-                for (k0, b0) in tiles(n, w) {
-                    let (k1, b1) = ((k0 + TILE).min(n), (b0 + TILE).min(w));
-                    for c in b0..b1 {
-                        for k in k0..k1 {
-                            rows[c * n + k] = s[k * inner + c0 + c];
-                        }
-                    }
-                }
-                let rows = &mut rows[..w * n];
-                T::with_scratch(scratch_len, |scratch| {
-                    fft.process_with_scratch(rows, scratch)
-                });
-                finish(rows);
-                for (k0, b0) in tiles(n, w) {
-                    let (k1, b1) = ((k0 + TILE).min(n), (b0 + TILE).min(w));
-                    for k in k0..k1 {
-                        for c in b0..b1 {
-                            // SAFETY: column c0 + c of row k lies in this slab, and only this
-                            // block writes columns c0..c0 + w of it.
-                            unsafe { *d.at(k * inner + c0 + c) = rows[c * n + k] };
-                        }
-                    }
-                }
-            },
-        );
+        .for_each(|(d, s, b)| {
+            let c0 = b * bc;
+            let w = bc.min(inner - c0);
+            with_buffers(w * n, scratch_len, |cols, sc| {
+                gather(cols, |i| s[i], n, inner, c0, w);
+                fft.process_with_scratch(cols, sc);
+                finish(cols);
+                // SAFETY: columns c0..c0 + w of this slab are written by this block alone.
+                unsafe { scatter(d, cols, n, inner, c0, w) };
+            });
+        });
 }
 
 /// The corners of the TILE x TILE tiles covering `n` positions by `w` columns.
@@ -398,4 +613,69 @@ fn real_inverse<T: Scratch>(
             }
         }
     });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Relative L2 distance of `a` from `b`.
+    fn distance<T: FftNum + Into<f64>>(a: &[Complex<T>], b: &[Complex<f64>]) -> f64 {
+        let (mut num, mut den) = (0.0, 0.0);
+        for (x, y) in a.iter().zip(b) {
+            let d = Complex::new(x.re.into() - y.re, x.im.into() - y.im);
+            num += d.norm_sqr();
+            den += y.norm_sqr();
+        }
+        (num / den).sqrt()
+    }
+
+    /// Four-step against rustfft's whole-length transform in f64, in f32 and f64, forward and
+    /// inverse, scaled, over two rows: square, oblong and non-power-of-two splits.
+    #[test]
+    fn four_step_matches_whole_length_transforms() {
+        fn check<T: Scratch + Into<f64>>(plans: &Cache<T>, tol: f64) {
+            let whole = Mutex::new((FftPlanner::<f64>::new(), HashMap::new()));
+            for n in [4096usize, 6000, 1 << 15, 7 * 11 * 13 * 16] {
+                let nn = split(n).expect("these lengths split");
+                assert_eq!(nn.0 * nn.1, n);
+                let x: Vec<Complex<f64>> = (0..2 * n)
+                    .map(|i| Complex::new((i % 97) as f64 / 48.0 - 1.0, (i % 13) as f64 / 6.0))
+                    .collect();
+                let xt: Vec<Complex<T>> = x
+                    .iter()
+                    .map(|z| Complex::new(T::from_f64(z.re).unwrap(), T::from_f64(z.im).unwrap()))
+                    .collect();
+                for inverse in [false, true] {
+                    let scale = if inverse { 1.0 / n as f64 } else { 1.0 };
+                    let mut want = x.clone();
+                    for row in want.chunks_mut(n) {
+                        shared_plan(&whole, n, inverse).process(row);
+                        row.iter_mut().for_each(|z| *z *= scale);
+                    }
+                    let mut got = vec![Complex::new(T::zero(), T::zero()); 2 * n];
+                    let roots = root_table(n);
+                    let s = T::from_f64(scale).unwrap();
+                    four_step(plans, &roots, &xt, &mut got, 2, nn, inverse, s);
+                    let e = distance(&got, &want);
+                    assert!(e <= tol, "n = {n} as {nn:?}, inverse {inverse}: {e:e}");
+                }
+            }
+        }
+        let plans = Plans::new();
+        check(&plans.f32, 3e-7);
+        check(&plans.f64, 1e-15);
+    }
+
+    /// Lengths split as near the square root as a divisor allows, or not at all.
+    #[test]
+    fn lengths_split_near_the_square_root() {
+        assert_eq!(split(1 << 24), Some((4096, 4096)));
+        assert_eq!(split(1 << 21), Some((1024, 2048)));
+        assert_eq!(split(1_000_000), Some((1000, 1000)));
+        assert_eq!(split(6000), Some((75, 80)));
+        // A prime, and twice a large prime: rustfft's own algorithms instead.
+        assert_eq!(split(1_048_573), None);
+        assert_eq!(split(2 * 524_309), None);
+    }
 }
