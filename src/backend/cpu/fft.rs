@@ -34,7 +34,7 @@ const TASK: usize = 1 << 15;
 /// Transforms at least this long run four-step when there are fewer of them than threads.
 /// On the 2-core CI machine four-step measured 1.3x to 1.5x rustfft's single-threaded time
 /// from 2^20 up, about even at 2^19, and slower below (2026-11-22, BENCHMARKS.md).
-const SPLIT_MIN: usize = 1 << 20;
+pub(crate) const SPLIT_MIN: usize = 1 << 20;
 
 type Cache<T> = Mutex<(FftPlanner<T>, HashMap<(usize, bool), Arc<dyn Fft<T>>>)>;
 

@@ -448,8 +448,9 @@ impl Backend for CpuBackend {
         let d = cpu_mut(dst)?.bytes_mut();
         let bytes = dims.iter().product::<usize>() * dtype.size();
         let plans = &self.fft_plans;
-        if dims[0] * dims[2] == 1 {
-            // One transform: rustfft is serial, so stay on the caller's core and its caches.
+        if dims[0] * dims[2] == 1 && dims[1] < fft::SPLIT_MIN {
+            // One short transform: rustfft is serial, so stay on the caller's core and its
+            // caches (longer ones run four-step on the worker threads).
             fft::run(plans, dtype, s, d, dims, inverse, scale);
         } else {
             self.run(bytes, || fft::run(plans, dtype, s, d, dims, inverse, scale));
