@@ -552,3 +552,37 @@ fn real_transforms_match_the_f64_reference() {
         check::<f64>(dev, &mut r);
     });
 }
+
+/// One long real row (2^21 samples, whose half transform runs four-step on a CPU with more
+/// than one thread) against the f64 reference, and back with irfft, in f32 and f64.
+#[test]
+fn a_long_real_row_on_the_cpu() {
+    fn check<R: Element + fft::FftElement>(r: &mut rand::rngs::StdRng, tol: f64) {
+        let dev = Device::cpu();
+        let n = 1 << 21;
+        let v: Vec<f64> = (0..n).map(|_| r.random_range(-1.0..1.0)).collect();
+        let x = Array::from_vec(&dev, v.iter().map(|&a| R::from_f64(a)).collect(), &[n]).unwrap();
+        let exact: Vec<C64> = x
+            .to_vec()
+            .unwrap()
+            .into_iter()
+            .map(|a| C64::new(a.to_f64(), 0.0))
+            .collect();
+        let want = reference(&exact, &[n], 0, false);
+        let spec = fft::rfft(&x).unwrap();
+        let e = rel_l2(&pairs(&spec), &want[..n / 2 + 1]);
+        assert!(e <= tol, "rfft 2^21 {}: {e:e}", R::DTYPE);
+        let back = fft::irfft(&spec, Some(n)).unwrap();
+        let got: Vec<(f64, f64)> = back
+            .to_vec()
+            .unwrap()
+            .into_iter()
+            .map(|a| (a.to_f64(), 0.0))
+            .collect();
+        let e = rel_l2(&got, &exact);
+        assert!(e <= 2.0 * tol, "irfft 2^21 {}: {e:e}", R::DTYPE);
+    }
+    let mut r = rng();
+    check::<f32>(&mut r, 5e-7);
+    check::<f64>(&mut r, 1e-14);
+}

@@ -464,7 +464,10 @@ fn tiles(n: usize, w: usize) -> impl Iterator<Item = (usize, usize)> {
 /// Real transforms of even length n over `rows` rows (see `Backend::fft_real`): the n reals
 /// of a row are read as n/2 complex numbers, transformed with a complex FFT of half the
 /// length, and split into the n/2 + 1 bins with the twiddles `exp(-2 pi i k / n)`; the
-/// inverse runs the same steps backwards.
+/// inverse runs the same steps backwards. One long row (half length SPLIT_MIN or more) runs
+/// its half transform four-step and its bins in parallel when there are several threads;
+/// the inverse then needs `temp` (n reals) to merge the bins into.
+#[allow(clippy::too_many_arguments)]
 pub(crate) fn real(
     plans: &Plans,
     d: DType,
@@ -473,43 +476,167 @@ pub(crate) fn real(
     [rows, n]: [usize; 2],
     inverse: bool,
     scale: Scale,
+    temp: Option<&mut [u8]>,
 ) {
     let s = scale.factor(n);
     let m = n / 2;
-    match (d, inverse) {
-        (DType::C32, false) => real_forward(
-            plan(&plans.f32, m, false),
+    let long = rows == 1 && m >= SPLIT_MIN && rayon::current_num_threads() > 1;
+    let nn = if long { split(m) } else { None };
+    let sp = nn.map(|nn| (nn, plans.roots(m)));
+    match d {
+        DType::C32 => real_typed(
+            &plans.f32,
+            sp,
             &half_twiddles(&plans.real_f32, n),
-            bytemuck::cast_slice(src),
-            bytemuck::cast_slice_mut(dst),
+            src,
+            dst,
             rows,
+            inverse,
             s as f32,
+            temp,
         ),
-        (DType::C32, true) => real_inverse(
-            plan(&plans.f32, m, true),
-            &half_twiddles(&plans.real_f32, n),
-            bytemuck::cast_slice(src),
-            bytemuck::cast_slice_mut(dst),
-            rows,
-            s as f32,
-        ),
-        (_, false) => real_forward(
-            plan(&plans.f64, m, false),
+        _ => real_typed(
+            &plans.f64,
+            sp,
             &half_twiddles(&plans.real_f64, n),
-            bytemuck::cast_slice(src),
-            bytemuck::cast_slice_mut(dst),
+            src,
+            dst,
             rows,
+            inverse,
             s,
-        ),
-        (_, true) => real_inverse(
-            plan(&plans.f64, m, true),
-            &half_twiddles(&plans.real_f64, n),
-            bytemuck::cast_slice(src),
-            bytemuck::cast_slice_mut(dst),
-            rows,
-            s,
+            temp,
         ),
     }
+}
+
+/// Whether [`real`] needs a `temp` buffer for these rows of length n (it may not use it:
+/// that depends on the threads it runs on).
+pub(crate) fn real_needs_temp(rows: usize, n: usize, inverse: bool) -> bool {
+    inverse && rows == 1 && n / 2 >= SPLIT_MIN
+}
+
+/// Four-step's split and roots, for one long row.
+type Split = Option<((usize, usize), Arc<Vec<(f64, f64)>>)>;
+
+#[allow(clippy::too_many_arguments)]
+fn real_typed<T: Scratch + bytemuck::Pod>(
+    plans: &Cache<T>,
+    split: Split,
+    tw: &[Complex<T>],
+    src: &[u8],
+    dst: &mut [u8],
+    rows: usize,
+    inverse: bool,
+    scale: T,
+    temp: Option<&mut [u8]>,
+) where
+    Complex<T>: bytemuck::Pod,
+{
+    let m = tw.len();
+    let fft = plan(plans, m, inverse);
+    match (split, inverse, temp) {
+        (Some((nn, roots)), false, _) => {
+            let (s, d): (&[Complex<T>], &mut [Complex<T>]) =
+                (bytemuck::cast_slice(src), bytemuck::cast_slice_mut(dst));
+            four_step(plans, &roots, &s[..m], &mut d[..m], 1, nn, false, T::one());
+            split_bins(&mut d[..m + 1], tw, scale, true);
+        }
+        (Some((nn, roots)), true, Some(temp)) => {
+            let (s, d): (&[Complex<T>], &mut [Complex<T>]) =
+                (bytemuck::cast_slice(src), bytemuck::cast_slice_mut(dst));
+            let z: &mut [Complex<T>] = &mut bytemuck::cast_slice_mut(temp)[..m];
+            merge_bins(z, &s[..m + 1], tw, true);
+            four_step(plans, &roots, z, &mut d[..m], 1, nn, true, scale);
+        }
+        (_, false, _) => real_forward(
+            fft,
+            tw,
+            bytemuck::cast_slice(src),
+            bytemuck::cast_slice_mut(dst),
+            rows,
+            scale,
+        ),
+        (_, true, _) => real_inverse(
+            fft,
+            tw,
+            bytemuck::cast_slice(src),
+            bytemuck::cast_slice_mut(dst),
+            rows,
+            scale,
+        ),
+    }
+}
+
+/// The pairs (k, m - k) for k in 1..=m/2, in parallel chunks where `parallel`: `f(k, j)`
+/// may touch elements k and j only. Chunks of k are disjoint, and so are their mirrors;
+/// a k meets a mirror only at k = m/2 = m - k, inside one chunk.
+fn pairs(m: usize, parallel: bool, f: impl Fn(usize, usize) + Sync) {
+    let each = |r: std::ops::Range<usize>| {
+        for k in r {
+            f(k, m - k);
+        }
+    };
+    let last = m / 2 + 1;
+    if parallel {
+        const CHUNK: usize = 1 << 14;
+        (1..last)
+            .step_by(CHUNK)
+            .collect::<Vec<_>>()
+            .into_par_iter()
+            .for_each(|a| each(a..(a + CHUNK).min(last)));
+    } else {
+        each(1..last);
+    }
+}
+
+/// The m + 1 bins of a real transform from the half transform Z in `d[..m]`, scaled: bins k
+/// and m - k from Z[k] and Z[m - k], the even samples' transform being
+/// (Z[k] + conj Z[m-k]) / 2 and the odd ones' (Z[k] - conj Z[m-k]) / 2i.
+fn split_bins<T: FftNum>(d: &mut [Complex<T>], tw: &[Complex<T>], scale: T, parallel: bool) {
+    let m = tw.len();
+    let half = T::from_f64(0.5).expect("0.5 is a float");
+    let z0 = d[0];
+    d[0] = Complex::new(z0.re + z0.im, T::zero());
+    d[m] = Complex::new(z0.re - z0.im, T::zero());
+    let shared = Disjoint::new(d);
+    pairs(m, parallel, |k, j| {
+        // SAFETY: `pairs` hands out each k and j to one call only, both below m.
+        let (dk, dj) = unsafe { (&mut *shared.at(k), &mut *shared.at(j)) };
+        let (a, b) = (*dk, *dj);
+        let even = (a + b.conj()) * half;
+        let odd = (a - b.conj()) * half;
+        *dk = even + mul_neg_i(tw[k] * odd);
+        *dj = even.conj() + mul_neg_i(tw[j] * -odd.conj());
+    });
+    if scale != T::one() {
+        for z in d.iter_mut() {
+            *z = *z * scale;
+        }
+    }
+}
+
+/// The half transform's input Z (m values into `z`) from the m + 1 bins `s` of a real
+/// transform: Z[k] = E[k] + i O[k], E the even outputs' spectrum X[k] + conj X[m-k], O the odd
+/// ones' (X[k] - conj X[m-k]) exp(2 pi i k / n). The imaginary parts of X[0] and X[m] are
+/// ignored, as a real signal's spectrum has none there.
+fn merge_bins<T: FftNum>(
+    z: &mut [Complex<T>],
+    s: &[Complex<T>],
+    tw: &[Complex<T>],
+    parallel: bool,
+) {
+    let m = tw.len();
+    let (x0, xm) = (s[0].re, s[m].re);
+    z[0] = Complex::new(x0 + xm, x0 - xm);
+    let shared = Disjoint::new(z);
+    pairs(m, parallel, |k, j| {
+        let (a, b) = (s[k], s[j]);
+        // SAFETY: `pairs` hands out each k and j to one call only, both below m.
+        unsafe {
+            *shared.at(k) = (a + b.conj()) - mul_neg_i((a - b.conj()) * tw[k].conj());
+            *shared.at(j) = (b + a.conj()) - mul_neg_i((b - a.conj()) * tw[j].conj());
+        }
+    });
 }
 
 /// Runs `row(dst row, src row)` over `rows` rows, in parallel tasks of about TASK elements.
@@ -552,30 +679,12 @@ fn real_forward<T: Scratch>(
 ) {
     let m = tw.len();
     let scratch_len = fft.get_inplace_scratch_len();
-    let half = T::from_f64(0.5).expect("0.5 is a float");
     rows_of(dst, m + 1, src, 2 * m, rows, |d, s| {
         for (z, p) in d[..m].iter_mut().zip(s.chunks_exact(2)) {
             *z = Complex::new(p[0], p[1]);
         }
         T::with_scratch(scratch_len, |sc| fft.process_with_scratch(&mut d[..m], sc));
-        // Bins k and m - k from Z[k] and Z[m - k]: the even samples' transform is
-        // (Z[k] + conj Z[m-k]) / 2, the odd ones' (Z[k] - conj Z[m-k]) / 2i.
-        let z0 = d[0];
-        d[0] = Complex::new(z0.re + z0.im, T::zero());
-        d[m] = Complex::new(z0.re - z0.im, T::zero());
-        for k in 1..=m / 2 {
-            let j = m - k;
-            let (a, b) = (d[k], d[j]);
-            let even = (a + b.conj()) * half;
-            let odd = (a - b.conj()) * half;
-            d[k] = even + mul_neg_i(tw[k] * odd);
-            d[j] = even.conj() + mul_neg_i(tw[j] * -odd.conj());
-        }
-        if scale != T::one() {
-            for z in d.iter_mut() {
-                *z = *z * scale;
-            }
-        }
+        split_bins(d, tw, scale, false);
     });
 }
 
@@ -593,19 +702,7 @@ fn real_inverse<T: Scratch>(
         // SAFETY: Complex<T> is #[repr(C)] { re, im }: the layout of [T; 2], and the row of
         // 2m reals is exactly m of them, borrowed mutably for this closure only.
         let z = unsafe { std::slice::from_raw_parts_mut(d.as_mut_ptr().cast::<Complex<T>>(), m) };
-        // Z[k] = E[k] + i O[k]: E the even outputs' spectrum X[k] + conj X[m-k], O the odd
-        // ones' (X[k] - conj X[m-k]) exp(2 pi i k / n). The imaginary parts of X[0] and X[m]
-        // are ignored, as a real signal's spectrum has none there.
-        let (x0, xm) = (s[0].re, s[m].re);
-        z[0] = Complex::new(x0 + xm, x0 - xm);
-        for k in 1..=m / 2 {
-            let j = m - k;
-            let (a, b) = (s[k], s[j]);
-            let zk = (a + b.conj()) - mul_neg_i((a - b.conj()) * tw[k].conj());
-            let zj = (b + a.conj()) - mul_neg_i((b - a.conj()) * tw[j].conj());
-            z[k] = zk;
-            z[j] = zj;
-        }
+        merge_bins(z, s, tw, false);
         T::with_scratch(scratch_len, |sc| fft.process_with_scratch(z, sc));
         if scale != T::one() {
             for v in d.iter_mut() {
@@ -665,6 +762,72 @@ mod tests {
         let plans = Plans::new();
         check(&plans.f32, 3e-7);
         check(&plans.f64, 1e-15);
+    }
+
+    /// A real transform of one row whose half transform runs four-step, with its bins split
+    /// and merged in parallel chunks, gives the plain path's bins, and back, in f32 and f64.
+    #[test]
+    fn real_transforms_through_four_step_match_the_plain_path() {
+        fn check<T: Scratch + bytemuck::Pod + Into<f64>>(cache: &Cache<T>, plans: &Plans, tol: f64)
+        where
+            Complex<T>: bytemuck::Pod,
+        {
+            // m = 40000 > 2^15: more than one parallel chunk of pairs.
+            let n = 80_000;
+            let m = n / 2;
+            let tw = half_twiddles(&Twiddles::<T>::default(), n);
+            let x: Vec<T> = (0..n)
+                .map(|i| T::from_f64((i % 89) as f64 / 44.0 - 1.0).unwrap())
+                .collect();
+            let sp = || split(m).map(|nn| (nn, plans.roots(m)));
+            let bytes = |v: &[T]| bytemuck::cast_slice::<T, u8>(v).to_vec();
+            let one = T::one();
+            let (mut want, mut got) = (vec![0u8; (m + 1) * 16], vec![0u8; (m + 1) * 16]);
+            let size = std::mem::size_of::<Complex<T>>();
+            let (want, got) = (&mut want[..(m + 1) * size], &mut got[..(m + 1) * size]);
+            real_typed(cache, None, &tw, &bytes(&x), want, 1, false, one, None);
+            real_typed(cache, sp(), &tw, &bytes(&x), got, 1, false, one, None);
+            let wide = |v: &[u8]| -> Vec<Complex<f64>> {
+                let v: &[Complex<T>] = bytemuck::cast_slice(v);
+                v.iter()
+                    .map(|z| Complex::new(z.re.into(), z.im.into()))
+                    .collect()
+            };
+            let e = distance(bytemuck::cast_slice::<u8, Complex<T>>(got), &wide(want));
+            assert!(e <= tol, "forward {}: {e:e}", std::any::type_name::<T>());
+            let s = T::from_f64(1.0 / n as f64).unwrap();
+            let (mut back1, mut back2) = (vec![0u8; n * size / 2], vec![0u8; n * size / 2]);
+            let mut temp = vec![0u8; n * size / 2];
+            real_typed(cache, None, &tw, want, &mut back1, 1, true, s, None);
+            real_typed(
+                cache,
+                sp(),
+                &tw,
+                want,
+                &mut back2,
+                1,
+                true,
+                s,
+                Some(&mut temp),
+            );
+            let e = distance(
+                bytemuck::cast_slice::<u8, Complex<T>>(&back2),
+                &wide(&back1),
+            );
+            assert!(e <= tol, "inverse {}: {e:e}", std::any::type_name::<T>());
+            let e = distance(
+                bytemuck::cast_slice::<u8, Complex<T>>(&back2),
+                &wide(&bytes(&x)),
+            );
+            assert!(
+                e <= 2.0 * tol,
+                "round trip {}: {e:e}",
+                std::any::type_name::<T>()
+            );
+        }
+        let plans = Plans::new();
+        check(&plans.f32, &plans, 3e-7);
+        check(&plans.f64, &plans, 1e-15);
     }
 
     /// Lengths split as near the square root as a divisor allows, or not at all.

@@ -475,11 +475,22 @@ impl Backend for CpuBackend {
         let d = cpu_mut(dst)?.bytes_mut();
         let bytes = dims[0] * (dims[1] + 2) * dtype.size() / 2;
         let plans = &self.fft_plans;
-        if dims[0] == 1 {
-            fft::real(plans, dtype, s, d, dims, inverse, scale);
+        // The inverse of one long row merges its bins into a buffer of its own (from the
+        // pool, so that repeated calls reuse its pages).
+        let mut temp = if fft::real_needs_temp(dims[0], dims[1], inverse) {
+            Some(self.alloc(dims[1] * dtype.size() / 2)?)
+        } else {
+            None
+        };
+        let temp = match temp.as_mut() {
+            Some(t) => Some(cpu_mut(t)?.bytes_mut()),
+            None => None,
+        };
+        if dims[0] == 1 && dims[1] / 2 < fft::SPLIT_MIN {
+            fft::real(plans, dtype, s, d, dims, inverse, scale, temp);
         } else {
             self.run(bytes, || {
-                fft::real(plans, dtype, s, d, dims, inverse, scale)
+                fft::real(plans, dtype, s, d, dims, inverse, scale, temp)
             });
         }
         Ok(())
