@@ -171,54 +171,44 @@ pub(crate) fn run(
     inverse: bool,
     scale: Scale,
 ) {
+    let s = scale.factor(dims[1]);
+    match d {
+        DType::C32 => run_typed(plans, &plans.f32, src, dst, dims, inverse, s as f32),
+        _ => run_typed(plans, &plans.f64, src, dst, dims, inverse, s),
+    }
+}
+
+fn run_typed<T: Scratch + bytemuck::Pod>(
+    plans: &Plans,
+    cache: &Cache<T>,
+    src: &[u8],
+    dst: &mut [u8],
+    dims: [usize; 3],
+    inverse: bool,
+    scale: T,
+) where
+    Complex<T>: bytemuck::Pod,
+{
+    let (src, dst) = (bytemuck::cast_slice(src), bytemuck::cast_slice_mut(dst));
     let n = dims[1];
-    let s = scale.factor(n);
     // Fewer long rows than threads: each row four-step over every thread.
     if dims[2] == 1
         && n >= SPLIT_MIN
         && dims[0] < rayon::current_num_threads()
         && let Some(nn) = split(n)
     {
-        let roots = plans.roots(n);
-        match d {
-            DType::C32 => four_step(
-                &plans.f32,
-                &roots,
-                bytemuck::cast_slice(src),
-                bytemuck::cast_slice_mut(dst),
-                dims[0],
-                nn,
-                inverse,
-                s as f32,
-            ),
-            _ => four_step(
-                &plans.f64,
-                &roots,
-                bytemuck::cast_slice(src),
-                bytemuck::cast_slice_mut(dst),
-                dims[0],
-                nn,
-                inverse,
-                s,
-            ),
-        }
-        return;
-    }
-    match d {
-        DType::C32 => typed(
-            plan(&plans.f32, n, inverse),
-            bytemuck::cast_slice(src),
-            bytemuck::cast_slice_mut(dst),
-            dims,
-            s as f32,
-        ),
-        _ => typed(
-            plan(&plans.f64, n, inverse),
-            bytemuck::cast_slice(src),
-            bytemuck::cast_slice_mut(dst),
-            dims,
-            s,
-        ),
+        four_step(
+            cache,
+            &plans.roots(n),
+            src,
+            dst,
+            dims[0],
+            nn,
+            inverse,
+            scale,
+        );
+    } else {
+        typed(plan(cache, n, inverse), src, dst, dims, scale);
     }
 }
 
