@@ -1,0 +1,228 @@
+//! The escape loop once for every vector type: rows cut into one-vector segments, a few in
+//! flight, refilled as they finish, with escape tests once a chunk of steps where orbits allow.
+//!
+//! The same products and sums in the same order as the block loop of `super` (no FMA), so
+//! the counts and |z|^2 at escape are bit for bit the same. Unlike that loop, escaped lanes
+//! keep iterating (their z runs off to infinity and NaN, which costs nothing) instead of being
+//! frozen by a blend: that takes the lane mask off the orbit's critical path, leaving a
+//! multiply and two adds per step, so the vectors in flight cover its latency. |z|^2 is
+//! caught in the step a lane escapes, and the mask only gates the count.
+
+use super::{BAILOUT, Real, smooth, start};
+use crate::fractal::FractalJob;
+
+/// Steps run between escape tests where orbits are monotone past the bailout.
+const CHUNK: u32 = 8;
+
+/// Whether every orbit of `job` keeps growing once |z|^2 passes the bailout (256^2), so
+/// that one test at the end of a chunk sees every escape inside it. |z| > max(2, |c|)
+/// implies |z^2 + c| >= |z|^2 - |c| > |z|; Mandelbrot orbits start at z1 = c, so this
+/// holds for any c, and Julia orbits for |c| <= 256 (255 here, a margin for rounding).
+/// For a Julia c beyond that, an escaped z can land back inside the radius.
+fn monotone(job: &FractalJob) -> bool {
+    match *job {
+        FractalJob::Escape { julia, .. } => julia.is_none_or(|(jx, jy)| jx.hypot(jy) <= 255.0),
+        FractalJob::Lyapunov { .. } => false,
+    }
+}
+
+/// Rows per task of the SIMD loops.
+pub(crate) const ROWS_PER_TASK: usize = 4;
+
+/// One SIMD vector of the escape loop's real type, so that [`rows`] is written once for
+/// AVX-512 (`__m512`, `__m512d`: masks in mask registers) and AVX2 (`__m256`, `__m256d`:
+/// masks as all-ones lanes).
+///
+/// # Safety
+/// Every method needs the instruction set of its type (AVX-512F, or AVX2); `load` and
+/// `store` need L readable or writable elements.
+pub(crate) trait Wide: Copy {
+    /// The lanes' type.
+    type T: Real;
+    /// A set of lanes.
+    type M: Copy;
+    /// A u32 count per lane (in wider lanes where the vector's are wider).
+    type N: Copy;
+    /// Lanes per vector (at most 16).
+    const L: usize;
+    /// Every lane `v`.
+    unsafe fn splat(v: f64) -> Self;
+    unsafe fn load(p: *const Self::T) -> Self;
+    unsafe fn store(self, p: *mut Self::T);
+    unsafe fn add(self, o: Self) -> Self;
+    unsafe fn sub(self, o: Self) -> Self;
+    unsafe fn mul(self, o: Self) -> Self;
+    /// The lanes of `m` where !(self > b): true for NaN.
+    unsafe fn not_gt(self, m: Self::M, b: Self) -> Self::M;
+    /// The lanes of `m` where !(self <= b): true for NaN.
+    unsafe fn not_le(self, m: Self::M, b: Self) -> Self::M;
+    /// `o` in the lanes of `m`, `self` elsewhere.
+    unsafe fn select(self, m: Self::M, o: Self) -> Self;
+    /// The first `n` lanes (n <= L).
+    unsafe fn first(n: usize) -> Self::M;
+    unsafe fn any(m: Self::M) -> bool;
+    /// The lanes of `a` that are not in `b`.
+    unsafe fn minus(a: Self::M, b: Self::M) -> Self::M;
+    unsafe fn same(a: Self::M, b: Self::M) -> bool;
+    /// Counts of zero.
+    unsafe fn zero_counts() -> Self::N;
+    /// `n` plus one in the lanes of `m`.
+    unsafe fn tick(n: Self::N, m: Self::M) -> Self::N;
+    /// `n` plus `k` in the lanes of `m`.
+    unsafe fn count(n: Self::N, m: Self::M, k: u32) -> Self::N;
+    /// The first L counts into `out`.
+    unsafe fn store_counts(n: Self::N, out: &mut [u32; 16]);
+}
+
+/// The escape loop over `values.len() / width` whole rows from `row0`, with vectors `W`:
+/// each row is cut into segments of one vector of pixels, S segments iterate at once,
+/// and a segment whose lanes have all escaped (or reached the limit) is written out and
+/// its slot given the next segment, so that no slot idles while others iterate. Where
+/// orbits are [`monotone`], steps run in chunks of CHUNK with one escape test a chunk
+/// (see the loop). Counts and |z|^2 at escape are bit for bit the portable loop's.
+///
+/// # Safety
+/// The CPU must have W's instruction set; inlined into a function compiled for it.
+#[inline(always)]
+pub(crate) unsafe fn rows<W: Wide, const S: usize>(
+    job: &FractalJob,
+    row0: usize,
+    values: &mut [f32],
+    counts: &mut [u32],
+) {
+    let FractalJob::Escape {
+        width, max_iter, ..
+    } = *job
+    else {
+        return;
+    };
+    let l = W::L;
+    let per_row = width.div_ceil(l);
+    let total = values.len() / width * per_row;
+    let monotone = monotone(job);
+    // SAFETY (every W method below): the CPU has W's instruction set (this function's
+    // contract), and each load and store is from or to an array of 16 >= L elements.
+    let (bail, zero, none) = unsafe { (W::splat(BAILOUT), W::splat(0.0), W::first(0)) };
+    // Slot state: the segment (None: idle), the orbit, the counts and |z|^2 at escape,
+    // the live lanes and the steps left before max_iter.
+    let mut seg: [Option<usize>; S] = [None; S];
+    let (mut vx, mut vy, mut vcx, mut vcy) = ([zero; S], [zero; S], [zero; S], [zero; S]);
+    let mut vn = [unsafe { W::zero_counts() }; S];
+    let mut vr2 = [zero; S];
+    let mut alive = [none; S];
+    let mut rem = [u32::MAX; S];
+    let mut next = 0;
+    // Whether the last chunk saw no escape (see below).
+    let mut quiet = true;
+    // One step of slot `s` with the full bookkeeping: the escape test, |z|^2 of the lanes
+    // escaping in it, and the counts.
+    macro_rules! full_step {
+        ($s:expr) => {{
+            let s = $s;
+            let (x, y) = (vx[s], vy[s]);
+            let xx = x.mul(x);
+            let yy = y.mul(y);
+            let r = xx.add(yy);
+            // !(r2 > bail), true for NaN, as in the portable loop.
+            let a = r.not_gt(alive[s], bail);
+            vr2[s] = vr2[s].select(W::minus(alive[s], a), r);
+            vn[s] = W::tick(vn[s], a);
+            alive[s] = a;
+            vy[s] = x.add(x).mul(y).add(vcy[s]);
+            vx[s] = xx.sub(yy).add(vcx[s]);
+        }};
+    }
+    // SAFETY: see above.
+    unsafe {
+        loop {
+            for s in 0..S {
+                if let Some(g) = seg[s]
+                    && (!W::any(alive[s]) || rem[s] == 0)
+                {
+                    let (row, col0) = (g / per_row, g % per_row * l);
+                    let (mut n, mut r2) = ([0u32; 16], [W::T::of(0.0); 16]);
+                    W::store_counts(vn[s], &mut n);
+                    vr2[s].store(r2.as_mut_ptr());
+                    let len = (width - col0).min(l);
+                    let at = row * width + col0;
+                    // |z|^2 for now; the smooth values are made from it at the end.
+                    counts[at..at + len].copy_from_slice(&n[..len]);
+                    for (v, r) in values[at..at + len].iter_mut().zip(r2) {
+                        *v = r.f32();
+                    }
+                    seg[s] = None;
+                    if next >= total {
+                        // Idle from now on: an orbit at 0 that stays there, never
+                        // counted (the state every slot starts in).
+                        (vx[s], vy[s], vcx[s], vcy[s], alive[s], rem[s]) =
+                            (zero, zero, zero, zero, none, u32::MAX);
+                    }
+                }
+                if seg[s].is_none() && next < total {
+                    let (row, col0) = (next / per_row, next % per_row * l);
+                    // 16 pixels from col0, of which the first L are this segment.
+                    let [x, y, cx, cy] = start::<W::T, 16>(job, row0 + row, col0);
+                    (vx[s], vy[s]) = (W::load(x.as_ptr()), W::load(y.as_ptr()));
+                    (vcx[s], vcy[s]) = (W::load(cx.as_ptr()), W::load(cy.as_ptr()));
+                    vn[s] = W::zero_counts();
+                    alive[s] = W::first((width - col0).min(l));
+                    rem[s] = max_iter;
+                    seg[s] = Some(next);
+                    next += 1;
+                }
+            }
+            if seg.iter().all(Option::is_none) {
+                break;
+            }
+            let k = rem.iter().fold(CHUNK, |k, &r| k.min(r));
+            if monotone && quiet {
+                // k steps of the arithmetic alone, then one test for them all: |z|^2 at
+                // the end, unordered so that infinity and NaN count as escaped. An orbit
+                // that has passed the bailout keeps growing, so a lane that escaped
+                // anywhere in the chunk fails it. If none did, every live lane ran k
+                // steps; if one did, its slot runs the chunk again from its start, step
+                // by step.
+                let (x0, y0) = (vx, vy);
+                for _ in 0..k {
+                    for s in 0..S {
+                        let (x, y) = (vx[s], vy[s]);
+                        let xx = x.mul(x);
+                        let yy = y.mul(y);
+                        vy[s] = x.add(x).mul(y).add(vcy[s]);
+                        vx[s] = xx.sub(yy).add(vcx[s]);
+                    }
+                }
+                for s in 0..S {
+                    let r = vx[s].mul(vx[s]).add(vy[s].mul(vy[s]));
+                    if !W::any(r.not_le(alive[s], bail)) {
+                        vn[s] = W::count(vn[s], alive[s], k);
+                    } else {
+                        quiet = false;
+                        (vx[s], vy[s]) = (x0[s], y0[s]);
+                        for _ in 0..k {
+                            full_step!(s);
+                        }
+                    }
+                }
+            } else {
+                // Step by step while lanes escape often (a replay costs more than the
+                // bookkeeping saved), back to chunks after a chunk with no escape.
+                let before = alive;
+                for _ in 0..k {
+                    for s in 0..S {
+                        full_step!(s);
+                    }
+                }
+                quiet = (0..S).all(|s| W::same(alive[s], before[s]));
+            }
+            for r in &mut rem {
+                *r = r.saturating_sub(k);
+            }
+        }
+    }
+    // In one pass over the task, where successive pixels' logarithms overlap (one
+    // segment's at a time left their latency exposed).
+    for (v, &n) in values.iter_mut().zip(counts.iter()) {
+        *v = smooth(n, *v, max_iter);
+    }
+}
