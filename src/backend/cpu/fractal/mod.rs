@@ -18,7 +18,6 @@ use rayon::prelude::*;
 
 use super::elementwise::{Body, exec};
 use super::vmath::{ln_f32, log2_f32_approx};
-use crate::element::DType;
 use crate::fractal::FractalJob;
 
 /// Pixels per block (four AVX2 vectors of f32).
@@ -66,18 +65,21 @@ pub(crate) fn run(job: &FractalJob, values: &mut [u8], counts: &mut [u8]) {
     };
     let values: &mut [f32] = &mut bytemuck::cast_slice_mut(values)[..width * height];
     let counts: &mut [u32] = &mut bytemuck::cast_slice_mut(counts)[..width * height];
-    #[cfg(target_arch = "x86_64")]
-    if let FractalJob::Escape { .. } = *job
-        && x86::available()
-    {
+    if let FractalJob::Escape { .. } = *job {
         let rows = segments::ROWS_PER_TASK;
-        let wide = x86::has_avx512();
         values
             .par_chunks_mut(width * rows)
             .zip(counts.par_chunks_mut(width * rows))
             .enumerate()
-            // SAFETY: the CPU has AVX2 with FMA (checked above), and AVX-512F where `wide`.
-            .for_each(|(t, (v, c))| unsafe { x86::rows_simd(job, t * rows, v, c, wide) });
+            .for_each(|(t, (v, c))| {
+                #[cfg(target_arch = "x86_64")]
+                if x86::available() {
+                    // SAFETY: the CPU has AVX2 with FMA, and AVX-512F where `wide`.
+                    unsafe { x86::rows_simd(job, t * rows, v, c, x86::has_avx512()) };
+                    return;
+                }
+                segments::rows_portable(job, t * rows, v, c);
+            });
         return;
     }
     values
@@ -87,44 +89,15 @@ pub(crate) fn run(job: &FractalJob, values: &mut [u8], counts: &mut [u8]) {
         .for_each(|(row, (v, c))| {
             for (b, (vb, cb)) in v.chunks_mut(LANES).zip(c.chunks_mut(LANES)).enumerate() {
                 let col0 = b * LANES;
-                match *job {
-                    FractalJob::Escape {
-                        dtype: DType::F64, ..
-                    } => exec(Escape::<f64> {
-                        job,
-                        row,
-                        col0,
-                        values: vb,
-                        counts: cb,
-                        _t: Default::default(),
-                    }),
-                    FractalJob::Escape { .. } => exec(Escape::<f32> {
-                        job,
-                        row,
-                        col0,
-                        values: vb,
-                        counts: cb,
-                        _t: Default::default(),
-                    }),
-                    FractalJob::Lyapunov { .. } => exec(Lyapunov {
-                        job,
-                        row,
-                        col0,
-                        values: vb,
-                        counts: cb,
-                    }),
-                }
+                exec(Lyapunov {
+                    job,
+                    row,
+                    col0,
+                    values: vb,
+                    counts: cb,
+                });
             }
         });
-}
-
-struct Escape<'a, T> {
-    job: &'a FractalJob,
-    row: usize,
-    col0: usize,
-    values: &'a mut [f32],
-    counts: &'a mut [u32],
-    _t: std::marker::PhantomData<T>,
 }
 
 /// The starting orbit of a block: z and c per lane (Mandelbrot: z = 0, c the pixel; Julia:
@@ -169,65 +142,6 @@ fn smooth(n: u32, r2: f32, max_iter: u32) -> f32 {
     const OFFSET: f32 = 2.528_766_4;
     let s = n as f32 + OFFSET - log2_f32_approx(log2_f32_approx(r2));
     if n == max_iter { -1.0 } else { s.max(0.0) }
-}
-
-/// Counts and smooth values of a block from its iteration counts and |z|^2 at escape,
-/// computed for all LANES (the block's first `values.len()` are kept). Branch-free, with a
-/// division-free log2 in place of libm's logarithms, so that it vectorises inside the SIMD
-/// loops' features.
-#[inline(always)]
-fn finish<T: Real>(
-    values: &mut [f32],
-    counts: &mut [u32],
-    r2: &[T; LANES],
-    n: &[u32; LANES],
-    max_iter: u32,
-) {
-    // A plain loop over a fixed count: it vectorises (`array::from_fn` did not).
-    let mut v = [0f32; LANES];
-    for j in 0..LANES {
-        v[j] = smooth(n[j], r2[j].f32(), max_iter);
-    }
-    let len = values.len();
-    values.copy_from_slice(&v[..len]);
-    counts.copy_from_slice(&n[..len]);
-}
-
-impl<T: Real> Body for Escape<'_, T> {
-    #[inline(always)]
-    fn body(self) {
-        let FractalJob::Escape { max_iter, .. } = *self.job else {
-            return;
-        };
-        let bail = T::of(BAILOUT);
-        let [mut x, mut y, cx, cy] = start::<T, LANES>(self.job, self.row, self.col0);
-        let mut n = [0u32; LANES];
-        let mut alive = [true; LANES];
-        let mut it = 0;
-        while it < max_iter {
-            let steps = (max_iter - it).min(8);
-            for _ in 0..steps {
-                for j in 0..LANES {
-                    let (xx, yy) = (x[j] * x[j], y[j] * y[j]);
-                    // Written as the GPUs' `if (r2 > bailout) break`, so NaN continues alike.
-                    #[allow(clippy::neg_cmp_op_on_partial_ord)]
-                    let a = alive[j] && !(xx + yy > bail);
-                    let ny = (x[j] + x[j]) * y[j] + cy[j];
-                    let nx = (xx - yy) + cx[j];
-                    x[j] = if a { nx } else { x[j] };
-                    y[j] = if a { ny } else { y[j] };
-                    n[j] += a as u32;
-                    alive[j] = a;
-                }
-            }
-            it += steps;
-            if !alive.iter().any(|&a| a) {
-                break;
-            }
-        }
-        let r2 = std::array::from_fn(|j| x[j] * x[j] + y[j] * y[j]);
-        finish(self.values, self.counts, &r2, &n, max_iter);
-    }
 }
 
 struct Lyapunov<'a> {
@@ -294,6 +208,77 @@ impl Body for Lyapunov<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::element::DType;
+
+    /// The reference loop: a block of LANES pixels in lockstep over plain arrays, each lane
+    /// frozen by a blend once it escapes (the GPU kernels' formulation, step for step).
+    struct Escape<'a, T> {
+        job: &'a FractalJob,
+        row: usize,
+        col0: usize,
+        values: &'a mut [f32],
+        counts: &'a mut [u32],
+        _t: std::marker::PhantomData<T>,
+    }
+
+    /// Counts and smooth values of a block from its iteration counts and |z|^2 at escape,
+    /// computed for all LANES (the block's first `values.len()` are kept). Branch-free, with a
+    /// division-free log2 in place of libm's logarithms, so that it vectorises inside the SIMD
+    /// loops' features.
+    #[inline(always)]
+    fn finish<T: Real>(
+        values: &mut [f32],
+        counts: &mut [u32],
+        r2: &[T; LANES],
+        n: &[u32; LANES],
+        max_iter: u32,
+    ) {
+        // A plain loop over a fixed count: it vectorises (`array::from_fn` did not).
+        let mut v = [0f32; LANES];
+        for j in 0..LANES {
+            v[j] = smooth(n[j], r2[j].f32(), max_iter);
+        }
+        let len = values.len();
+        values.copy_from_slice(&v[..len]);
+        counts.copy_from_slice(&n[..len]);
+    }
+
+    impl<T: Real> Body for Escape<'_, T> {
+        #[inline(always)]
+        fn body(self) {
+            let FractalJob::Escape { max_iter, .. } = *self.job else {
+                return;
+            };
+            let bail = T::of(BAILOUT);
+            let [mut x, mut y, cx, cy] = start::<T, LANES>(self.job, self.row, self.col0);
+            let mut n = [0u32; LANES];
+            let mut alive = [true; LANES];
+            let mut it = 0;
+            while it < max_iter {
+                let steps = (max_iter - it).min(8);
+                for _ in 0..steps {
+                    for j in 0..LANES {
+                        let (xx, yy) = (x[j] * x[j], y[j] * y[j]);
+                        // Written as the GPUs' `if (r2 > bailout) break`, so NaN continues alike.
+                        #[allow(clippy::neg_cmp_op_on_partial_ord)]
+                        let a = alive[j] && !(xx + yy > bail);
+                        let ny = (x[j] + x[j]) * y[j] + cy[j];
+                        let nx = (xx - yy) + cx[j];
+                        x[j] = if a { nx } else { x[j] };
+                        y[j] = if a { ny } else { y[j] };
+                        n[j] += a as u32;
+                        alive[j] = a;
+                    }
+                }
+                it += steps;
+                if !alive.iter().any(|&a| a) {
+                    break;
+                }
+            }
+            let r2 = std::array::from_fn(|j| x[j] * x[j] + y[j] * y[j]);
+            finish(self.values, self.counts, &r2, &n, max_iter);
+        }
+    }
 
     /// An escape-time job over a view that holds inside, outside and boundary pixels.
     fn job(w: usize, h: usize, max_iter: u32, julia: Option<(f64, f64)>) -> FractalJob {
@@ -327,16 +312,12 @@ mod tests {
         (v, c)
     }
 
-    /// The AVX2 and AVX-512 escape loops give the portable loop's counts and smooth values bit
-    /// for bit, in f32 and in f64: Mandelbrot, a Julia set, and a Julia set whose c is too
+    /// The segment loop gives the reference loop's counts and smooth values bit for bit, with
+    /// portable, AVX2 and AVX-512 vectors, in f32 and in f64: Mandelbrot, a Julia set, and a Julia set whose c is too
     /// large for chunked steps; rows that end in part of a vector; limits that are and are
     /// not a multiple of the chunk; whole images and tasks of a few rows as `run` cuts them.
-    #[cfg(target_arch = "x86_64")]
     #[test]
-    fn the_simd_escape_loops_match_the_portable_one_exactly() {
-        if !x86::available() {
-            return;
-        }
+    fn the_segment_loops_match_the_reference_exactly() {
         // The first pixel that differs, if one does (the whole images would flood the log).
         fn same<T: PartialEq + std::fmt::Debug>(a: &[T], b: &[T], what: &str) {
             if let Some(i) = a.iter().zip(b).position(|(x, y)| x != y) {
@@ -370,8 +351,14 @@ mod tests {
                             _t: Default::default(),
                         }),
                     });
-                    for wide in [false, true] {
-                        if wide && !x86::has_avx512() {
+                    // The vector types: portable, then AVX2 and AVX-512 where present.
+                    for isa in 0..3 {
+                        #[cfg(target_arch = "x86_64")]
+                        if (isa == 1 && !x86::available()) || (isa == 2 && !x86::has_avx512()) {
+                            continue;
+                        }
+                        #[cfg(not(target_arch = "x86_64"))]
+                        if isa > 0 {
                             continue;
                         }
                         for rows in [h, segments::ROWS_PER_TASK, 1] {
@@ -381,11 +368,18 @@ mod tests {
                                 .zip(c3.chunks_mut(w * rows))
                                 .enumerate()
                             {
-                                // SAFETY: the CPU has AVX2 (checked above), and AVX-512F
-                                // where `wide`.
-                                unsafe { x86::rows_simd(&job, t * rows, v, c, wide) };
+                                let row0 = t * rows;
+                                match isa {
+                                    0 => segments::rows_portable(&job, row0, v, c),
+                                    // SAFETY: the CPU has AVX2, and AVX-512F for 2 (checked
+                                    // above).
+                                    #[cfg(target_arch = "x86_64")]
+                                    _ => unsafe { x86::rows_simd(&job, row0, v, c, isa == 2) },
+                                    #[cfg(not(target_arch = "x86_64"))]
+                                    _ => unreachable!(),
+                                }
                             }
-                            let isa = if wide { "AVX-512" } else { "AVX2" };
+                            let isa = ["portable", "AVX2", "AVX-512"][isa];
                             let what = format!("{isa}, {what}, {rows} rows a task");
                             same(&c1, &c3, &format!("counts, {what}"));
                             same(&bits(&v1), &bits(&v3), &format!("values, {what}"));

@@ -226,3 +226,145 @@ pub(crate) unsafe fn rows<W: Wide, const S: usize>(
         *v = smooth(n, *v, max_iter);
     }
 }
+
+/// A portable vector: L lanes in a plain array, which the compiler maps onto the target's
+/// SIMD registers (SSE2, NEON), with masks as all-ones lanes of the same width.
+#[derive(Clone, Copy)]
+pub(crate) struct Lanes<T, const L: usize>([T; L]);
+
+/// The [`Wide`] impl of a [`Lanes`] type, with the unsigned type of its lanes' width.
+macro_rules! portable {
+    ($t:ty, $bits:ty, $l:literal) => {
+        impl Wide for Lanes<$t, $l> {
+            type T = $t;
+            type M = [$bits; $l];
+            type N = [u32; $l];
+            const L: usize = $l;
+            #[inline(always)]
+            unsafe fn splat(v: f64) -> Self {
+                Lanes([v as $t; $l])
+            }
+            #[inline(always)]
+            unsafe fn load(p: *const $t) -> Self {
+                // SAFETY: the caller's (the trait's contract).
+                Lanes(unsafe { p.cast::<[$t; $l]>().read_unaligned() })
+            }
+            #[inline(always)]
+            unsafe fn store(self, p: *mut $t) {
+                // SAFETY: the caller's (the trait's contract).
+                unsafe { p.cast::<[$t; $l]>().write_unaligned(self.0) }
+            }
+            #[inline(always)]
+            unsafe fn add(mut self, o: Self) -> Self {
+                for i in 0..$l {
+                    self.0[i] += o.0[i];
+                }
+                self
+            }
+            #[inline(always)]
+            unsafe fn sub(mut self, o: Self) -> Self {
+                for i in 0..$l {
+                    self.0[i] -= o.0[i];
+                }
+                self
+            }
+            #[inline(always)]
+            unsafe fn mul(mut self, o: Self) -> Self {
+                for i in 0..$l {
+                    self.0[i] *= o.0[i];
+                }
+                self
+            }
+            #[inline(always)]
+            unsafe fn not_gt(self, mut m: Self::M, b: Self) -> Self::M {
+                for i in 0..$l {
+                    m[i] = if self.0[i] > b.0[i] { 0 } else { m[i] };
+                }
+                m
+            }
+            #[inline(always)]
+            unsafe fn not_le(self, mut m: Self::M, b: Self) -> Self::M {
+                for i in 0..$l {
+                    m[i] = if self.0[i] <= b.0[i] { 0 } else { m[i] };
+                }
+                m
+            }
+            #[inline(always)]
+            unsafe fn select(mut self, m: Self::M, o: Self) -> Self {
+                for i in 0..$l {
+                    self.0[i] = if m[i] != 0 { o.0[i] } else { self.0[i] };
+                }
+                self
+            }
+            #[inline(always)]
+            unsafe fn first(n: usize) -> Self::M {
+                let mut m = [0; $l];
+                for (i, v) in m.iter_mut().enumerate() {
+                    *v = if i < n { <$bits>::MAX } else { 0 };
+                }
+                m
+            }
+            #[inline(always)]
+            unsafe fn any(m: Self::M) -> bool {
+                m.iter().fold(0, |a, &v| a | v) != 0
+            }
+            #[inline(always)]
+            unsafe fn minus(mut a: Self::M, b: Self::M) -> Self::M {
+                for i in 0..$l {
+                    a[i] &= !b[i];
+                }
+                a
+            }
+            #[inline(always)]
+            unsafe fn same(a: Self::M, b: Self::M) -> bool {
+                a == b
+            }
+            #[inline(always)]
+            unsafe fn zero_counts() -> Self::N {
+                [0; $l]
+            }
+            #[inline(always)]
+            unsafe fn tick(mut n: Self::N, m: Self::M) -> Self::N {
+                for i in 0..$l {
+                    n[i] += (m[i] & 1) as u32;
+                }
+                n
+            }
+            #[inline(always)]
+            unsafe fn count(mut n: Self::N, m: Self::M, k: u32) -> Self::N {
+                for i in 0..$l {
+                    n[i] += if m[i] != 0 { k } else { 0 };
+                }
+                n
+            }
+            #[inline(always)]
+            unsafe fn store_counts(n: Self::N, out: &mut [u32; 16]) {
+                out[..$l].copy_from_slice(&n);
+            }
+        }
+    };
+}
+portable!(f32, u32, 4);
+portable!(f64, u64, 4);
+
+/// Segments in flight in the portable loop, for f32 (4 lanes) and f64 (4 lanes in two
+/// registers): the fastest of 2 to 8 on x86_64's baseline (SSE2, 16 registers), 2026-11-22.
+const SLOTS_F32: usize = 6;
+const SLOTS_F64: usize = 3;
+
+/// The escape loop over the rows of `values` from `row0` with [`Lanes`] vectors, for the job's
+/// dtype: the loop of CPUs without AVX2 (and of aarch64, where the lanes map onto NEON).
+pub(crate) fn rows_portable(job: &FractalJob, row0: usize, values: &mut [f32], counts: &mut [u32]) {
+    let FractalJob::Escape { dtype, .. } = *job else {
+        return;
+    };
+    // SAFETY: Lanes needs no instruction set beyond the baseline.
+    unsafe {
+        match dtype {
+            crate::element::DType::F64 => {
+                rows::<Lanes<f64, 4>, SLOTS_F64>(job, row0, values, counts)
+            }
+            _ => rows::<Lanes<f32, 4>, SLOTS_F32>(job, row0, values, counts),
+        }
+    }
+}
