@@ -1,12 +1,10 @@
-//! CPU side of the fractals: rows in parallel (rayon), each row in blocks of 32 pixels whose
-//! iterations run in lockstep over plain arrays, so that the compiler turns every step into
-//! 8-lane vectors in flight; a block stops when all its lanes have escaped. On x86_64 the
-//! escape loop is written with intrinsics instead (`segments`: one loop generic over its
-//! vector type, which keeps one-vector segments in flight and refills a slot as soon as its
-//! segment is done; `x86`: AVX2 and AVX-512 vectors of f32 and f64). The same arithmetic as the WGSL and CUDA
-//! kernels, with no fused multiply-adds: Vulkan drivers may run WGSL's `fma` unfused
-//! (lavapipe does) and may not, so only plain products and sums give every device the same
-//! roundings and the same orbits.
+//! CPU side of the fractals. Escape-time images run the segment loop (`segments`): rows in
+//! parallel tasks (rayon), each cut into one-vector segments kept in flight and refilled as
+//! they finish, over AVX-512 or AVX2 vectors (`x86`) or plain-array vectors the compiler maps
+//! onto SSE2 or NEON. Lyapunov images run blocks of 32 pixels in lockstep over plain arrays.
+//! The same arithmetic as the WGSL and CUDA kernels, with no fused multiply-adds: Vulkan
+//! drivers may run WGSL's `fma` unfused (lavapipe does) and may not, so only plain products
+//! and sums give every device the same roundings and the same orbits.
 
 mod segments;
 #[cfg(target_arch = "x86_64")]
