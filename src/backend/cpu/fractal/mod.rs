@@ -18,7 +18,7 @@ use super::elementwise::{Body, exec};
 use super::vmath::{ln_f32, log2_f32_approx};
 use crate::fractal::FractalJob;
 
-/// Pixels per block (four AVX2 vectors of f32).
+/// Pixels per block of the Lyapunov loop (and of the tests' reference escape loop).
 const LANES: usize = 32;
 /// |z|^2 above which a point has escaped (a large radius keeps smooth colouring smooth).
 pub(crate) const BAILOUT: f64 = 65536.0;
