@@ -225,11 +225,11 @@ fn split(n: usize) -> Option<(usize, usize)> {
 
 /// `rows` transforms of length n = n1 n2 from `src` into `dst`, each in two parallel passes
 /// (the four-step algorithm). With j = n2 j1 + j2 and k = k1 + n1 k2,
-/// X[k] = sum_j2 w_n^(j2 k1) w_n2^(j2 k2) sum_j1 x[j] w_n1^(j1 k1): pass one transforms the
-/// n2 columns of src seen as n1 x n2 (length n1, gathered in blocks), multiplies by
+/// `X[k] = sum_j2 w_n^(j2 k1) w_n2^(j2 k2) sum_j1 x[j] w_n1^(j1 k1)`: pass one transforms
+/// the n2 columns of src seen as n1 x n2 (length n1, gathered in blocks), multiplies by
 /// w_n^(j2 k1) and writes column j2 as row j2 of dst (n2 x n1); pass two transforms the n1
-/// columns of dst (length n2) in place, which leaves X[k1 + n1 k2] at row k2, column k1: in
-/// order. Twiddles come from the two-level f64 table `roots`, multiplied in f64.
+/// columns of dst (length n2) in place, which leaves `X[k1 + n1 k2]` at row k2, column k1:
+/// in order. Twiddles come from the two-level f64 table `roots`, multiplied in f64.
 #[allow(clippy::too_many_arguments)]
 fn four_step<T: Scratch>(
     plans: &Cache<T>,
@@ -612,8 +612,8 @@ fn pairs(m: usize, parallel: bool, f: impl Fn(usize, usize) + Sync) {
 }
 
 /// The m + 1 bins of a real transform from the half transform Z in `d[..m]`, scaled: bins k
-/// and m - k from Z[k] and Z[m - k], the even samples' transform being
-/// (Z[k] + conj Z[m-k]) / 2 and the odd ones' (Z[k] - conj Z[m-k]) / 2i.
+/// and m - k from `Z[k]` and `Z[m - k]`, the even samples' transform being
+/// `(Z[k] + conj Z[m-k]) / 2` and the odd ones' `(Z[k] - conj Z[m-k]) / 2i`.
 fn split_bins<T: FftNum>(d: &mut [Complex<T>], tw: &[Complex<T>], scale: T, parallel: bool) {
     let m = tw.len();
     let half = T::from_f64(0.5).expect("0.5 is a float");
@@ -638,9 +638,9 @@ fn split_bins<T: FftNum>(d: &mut [Complex<T>], tw: &[Complex<T>], scale: T, para
 }
 
 /// The half transform's input Z (m values into `z`) from the m + 1 bins `s` of a real
-/// transform: Z[k] = E[k] + i O[k], E the even outputs' spectrum X[k] + conj X[m-k], O the odd
-/// ones' (X[k] - conj X[m-k]) exp(2 pi i k / n). The imaginary parts of X[0] and X[m] are
-/// ignored, as a real signal's spectrum has none there.
+/// transform: `Z[k] = E[k] + i O[k]`, E the even outputs' spectrum `X[k] + conj X[m-k]`, O
+/// the odd ones' `(X[k] - conj X[m-k]) exp(2 pi i k / n)`. The imaginary parts of `X[0]` and
+/// `X[m]` are ignored, as a real signal's spectrum has none there.
 fn merge_bins<T: FftNum>(
     z: &mut [Complex<T>],
     s: &[Complex<T>],

@@ -30,12 +30,12 @@ fn monotone(job: &FractalJob) -> bool {
 pub(crate) const ROWS_PER_TASK: usize = 4;
 
 /// One SIMD vector of the escape loop's real type, so that [`rows`] is written once for
-/// AVX-512 (`__m512`, `__m512d`: masks in mask registers) and AVX2 (`__m256`, `__m256d`:
-/// masks as all-ones lanes).
+/// AVX-512 (`__m512`, `__m512d`: masks in mask registers), AVX2 (`__m256`, `__m256d`: masks
+/// as all-ones lanes) and plain arrays ([`Lanes`], for every other CPU).
 ///
 /// # Safety
-/// Every method needs the instruction set of its type (AVX-512F, or AVX2); `load` and
-/// `store` need L readable or writable elements.
+/// Every method needs the instruction set of its type (AVX-512F, AVX2, or none for
+/// [`Lanes`]); `load` and `store` need L readable or writable elements.
 pub(crate) trait Wide: Copy {
     /// The lanes' type.
     type T: Real;
