@@ -309,25 +309,46 @@ fn columns_in_place<T: Scratch>(
     inner: usize,
     scale: T,
 ) {
-    let len = fft.get_inplace_scratch_len();
     let bc = block_columns::<Complex<T>>(n);
     // Each block reads and writes only its own columns.
     let shared = Disjoint::new(data);
     (0..inner.div_ceil(bc)).into_par_iter().for_each(|b| {
         let (c0, w) = (b * bc, bc.min(inner - b * bc));
-        with_buffers(w * n, len, |cols, sc| {
-            // SAFETY (both): the block's columns c0..c0 + w of the n rows are read and
-            // written by this task alone, and every index lies below n * inner = data.len().
-            unsafe { gather(cols, shared.at(0), n, inner, c0, w) };
-            fft.process_with_scratch(cols, sc);
-            if scale != T::one() {
-                for z in cols.iter_mut() {
-                    *z = *z * scale;
-                }
-            }
-            unsafe { scatter(shared, cols, n, inner, c0, w) };
-        });
+        // SAFETY: the block's columns c0..c0 + w of the n rows are read and written by this
+        // task alone, and every index lies below n * inner = data.len().
+        unsafe { column_block(&**fft, shared.at(0), shared, [n, inner, c0, w], scale) };
     });
+}
+
+/// Columns c0..c0 + w of `src` (n rows of `inner`) transformed, scaled, into the same
+/// columns of `dst`, through the thread's buffers.
+///
+/// # Safety
+/// Both hold those columns, `dst`'s are touched by this call alone, and `src`'s are not
+/// written meanwhile except by this call (they may be `dst`'s).
+unsafe fn column_block<T: Scratch>(
+    fft: &dyn Fft<T>,
+    src: *const Complex<T>,
+    dst: Disjoint<Complex<T>>,
+    [n, inner, c0, w]: [usize; 4],
+    scale: T,
+) {
+    with_buffers(w * n, fft.get_inplace_scratch_len(), |cols, sc| {
+        // SAFETY (both): the caller's.
+        unsafe { gather(cols, src, n, inner, c0, w) };
+        fft.process_with_scratch(cols, sc);
+        scaled(cols, scale);
+        unsafe { scatter(dst, cols, n, inner, c0, w) };
+    });
+}
+
+/// `v` times `scale`, unless that is 1.
+fn scaled<T: FftNum>(v: &mut [Complex<T>], scale: T) {
+    if scale != T::one() {
+        for z in v {
+            *z = *z * scale;
+        }
+    }
 }
 
 /// `f(columns, scratch)`: `cols` elements for gathered columns and `scratch` for rustfft,
@@ -428,20 +449,12 @@ fn typed<T: Scratch>(
     let total = outer * n * inner;
     let (src, dst) = (&src[..total], &mut dst[..total]);
     let scratch_len = fft.get_inplace_scratch_len();
-    let one = T::one();
-    let finish = |v: &mut [Complex<T>]| {
-        if scale != one {
-            for z in v {
-                *z = *z * scale;
-            }
-        }
-    };
     if inner == 1 {
         let rows = (TASK / n).max(1);
         let run = |(d, s): (&mut [Complex<T>], &[Complex<T>])| {
             d.copy_from_slice(s);
             T::with_scratch(scratch_len, |scratch| fft.process_with_scratch(d, scratch));
-            finish(d);
+            scaled(d, scale);
         };
         if outer <= rows {
             run((dst, src));
@@ -463,16 +476,10 @@ fn typed<T: Scratch>(
             (0..blocks).into_par_iter().map(move |b| (d, s, b))
         })
         .for_each(|(d, s, b)| {
-            let c0 = b * bc;
-            let w = bc.min(inner - c0);
-            with_buffers(w * n, scratch_len, |cols, sc| {
-                // SAFETY: this slab holds n rows of `inner`, read only.
-                unsafe { gather(cols, s.as_ptr(), n, inner, c0, w) };
-                fft.process_with_scratch(cols, sc);
-                finish(cols);
-                // SAFETY: columns c0..c0 + w of this slab are written by this block alone.
-                unsafe { scatter(d, cols, n, inner, c0, w) };
-            });
+            let (c0, w) = (b * bc, bc.min(inner - b * bc));
+            // SAFETY: this slab holds n rows of `inner`; `s` is only read, and columns
+            // c0..c0 + w of `d` are written by this block alone.
+            unsafe { column_block(&*fft, s.as_ptr(), d, [n, inner, c0, w], scale) };
         });
 }
 
@@ -502,7 +509,7 @@ pub(crate) fn real(
 ) {
     let s = scale.factor(n);
     let m = n / 2;
-    let long = rows == 1 && m >= SPLIT_MIN && rayon::current_num_threads() > 1;
+    let long = long_row(rows, n) && rayon::current_num_threads() > 1;
     let nn = if long { split(m) } else { None };
     let sp = nn.map(|nn| (nn, plans.roots(m)));
     match d {
@@ -531,10 +538,10 @@ pub(crate) fn real(
     }
 }
 
-/// Whether [`real`] needs a `temp` buffer for these rows of length n (it may not use it:
-/// that depends on the threads it runs on).
-pub(crate) fn real_needs_temp(rows: usize, n: usize, inverse: bool) -> bool {
-    inverse && rows == 1 && n / 2 >= SPLIT_MIN
+/// Whether `rows` real rows of length n are one row long enough for four-step, which [`real`]
+/// runs over the worker threads where there are several; its inverse then needs `temp`.
+pub(crate) fn long_row(rows: usize, n: usize) -> bool {
+    rows == 1 && n / 2 >= SPLIT_MIN
 }
 
 /// Four-step's split and roots, for one long row.
@@ -555,7 +562,6 @@ fn real_typed<T: Scratch + bytemuck::Pod>(
     Complex<T>: bytemuck::Pod,
 {
     let m = tw.len();
-    let fft = plan(plans, m, inverse);
     match (split, inverse, temp) {
         (Some((nn, roots)), false, _) => {
             let (s, d): (&[Complex<T>], &mut [Complex<T>]) =
@@ -571,7 +577,7 @@ fn real_typed<T: Scratch + bytemuck::Pod>(
             four_step(plans, &roots, z, &mut d[..m], 1, nn, true, scale);
         }
         (_, false, _) => real_forward(
-            fft,
+            plan(plans, m, false),
             tw,
             bytemuck::cast_slice(src),
             bytemuck::cast_slice_mut(dst),
@@ -579,7 +585,7 @@ fn real_typed<T: Scratch + bytemuck::Pod>(
             scale,
         ),
         (_, true, _) => real_inverse(
-            fft,
+            plan(plans, m, true),
             tw,
             bytemuck::cast_slice(src),
             bytemuck::cast_slice_mut(dst),
@@ -601,11 +607,9 @@ fn pairs(m: usize, parallel: bool, f: impl Fn(usize, usize) + Sync) {
     let last = m / 2 + 1;
     if parallel {
         const CHUNK: usize = 1 << 14;
-        (1..last)
-            .step_by(CHUNK)
-            .collect::<Vec<_>>()
+        (0..(last - 1).div_ceil(CHUNK))
             .into_par_iter()
-            .for_each(|a| each(a..(a + CHUNK).min(last)));
+            .for_each(|c| each(1 + c * CHUNK..(1 + (c + 1) * CHUNK).min(last)));
     } else {
         each(1..last);
     }
@@ -630,11 +634,7 @@ fn split_bins<T: FftNum>(d: &mut [Complex<T>], tw: &[Complex<T>], scale: T, para
         *dk = even + mul_neg_i(tw[k] * odd);
         *dj = even.conj() + mul_neg_i(tw[j] * -odd.conj());
     });
-    if scale != T::one() {
-        for z in d.iter_mut() {
-            *z = *z * scale;
-        }
-    }
+    scaled(d, scale);
 }
 
 /// The half transform's input Z (m values into `z`) from the m + 1 bins `s` of a real

@@ -477,7 +477,8 @@ impl Backend for CpuBackend {
         let plans = &self.fft_plans;
         // The inverse of one long row merges its bins into a buffer of its own (from the
         // pool, so that repeated calls reuse its pages).
-        let mut temp = if fft::real_needs_temp(dims[0], dims[1], inverse) {
+        let long = fft::long_row(dims[0], dims[1]);
+        let mut temp = if long && inverse {
             Some(self.alloc(dims[1] * dtype.size() / 2)?)
         } else {
             None
@@ -486,7 +487,7 @@ impl Backend for CpuBackend {
             Some(t) => Some(cpu_mut(t)?.bytes_mut()),
             None => None,
         };
-        if dims[0] == 1 && dims[1] / 2 < fft::SPLIT_MIN {
+        if dims[0] == 1 && !long {
             fft::real(plans, dtype, s, d, dims, inverse, scale, temp);
         } else {
             self.run(bytes, || {
