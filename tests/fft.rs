@@ -91,6 +91,15 @@ fn pairs<C: Element>(a: &Array<C>) -> Vec<(f64, f64)> {
         .collect()
 }
 
+/// A real array's values as complex numbers with no imaginary part.
+fn real_pairs<R: Element>(a: &Array<R>) -> Vec<(f64, f64)> {
+    a.to_vec()
+        .unwrap()
+        .into_iter()
+        .map(|v| (v.to_f64(), 0.0))
+        .collect()
+}
+
 /// Inputs rounded to the device dtype, for an exact-input reference.
 fn rounded<C: Element>(v: &[C64]) -> Vec<C64> {
     v.iter()
@@ -457,11 +466,9 @@ fn real_transforms_match_the_f64_reference() {
             let v: Vec<f64> = (0..rows * n).map(|_| r.random_range(-1.0..1.0)).collect();
             let x = Array::from_vec(dev, v.iter().map(|&a| R::from_f64(a)).collect(), &[rows, n])
                 .unwrap();
-            let exact: Vec<C64> = x
-                .to_vec()
-                .unwrap()
+            let exact: Vec<C64> = real_pairs(&x)
                 .into_iter()
-                .map(|a| C64::new(a.to_f64(), 0.0))
+                .map(|(re, im)| C64::new(re, im))
                 .collect();
             let want = reference(&exact, &[rows, n], 1, false);
             let m = n / 2 + 1;
@@ -507,12 +514,7 @@ fn real_transforms_match_the_f64_reference() {
                 )
                 .unwrap();
                 assert_eq!(back.shape(), &[rows, n]);
-                let got: Vec<(f64, f64)> = back
-                    .to_vec()
-                    .unwrap()
-                    .into_iter()
-                    .map(|a| (a.to_f64(), 0.0))
-                    .collect();
+                let got = real_pairs(&back);
                 let e = rel_l2(&got, &exact);
                 assert!(
                     e <= 2.0 * tol::<R::Complex>(n),
@@ -562,23 +564,16 @@ fn a_long_real_row_on_the_cpu() {
         let n = 1 << 21;
         let v: Vec<f64> = (0..n).map(|_| r.random_range(-1.0..1.0)).collect();
         let x = Array::from_vec(&dev, v.iter().map(|&a| R::from_f64(a)).collect(), &[n]).unwrap();
-        let exact: Vec<C64> = x
-            .to_vec()
-            .unwrap()
+        let exact: Vec<C64> = real_pairs(&x)
             .into_iter()
-            .map(|a| C64::new(a.to_f64(), 0.0))
+            .map(|(re, im)| C64::new(re, im))
             .collect();
         let want = reference(&exact, &[n], 0, false);
         let spec = fft::rfft(&x).unwrap();
         let e = rel_l2(&pairs(&spec), &want[..n / 2 + 1]);
         assert!(e <= tol, "rfft 2^21 {}: {e:e}", R::DTYPE);
         let back = fft::irfft(&spec, Some(n)).unwrap();
-        let got: Vec<(f64, f64)> = back
-            .to_vec()
-            .unwrap()
-            .into_iter()
-            .map(|a| (a.to_f64(), 0.0))
-            .collect();
+        let got = real_pairs(&back);
         let e = rel_l2(&got, &exact);
         assert!(e <= 2.0 * tol, "irfft 2^21 {}: {e:e}", R::DTYPE);
     }

@@ -293,18 +293,23 @@ mod tests {
         }
     }
 
-    /// Renders `job` block by block with `block` (the portable loop).
-    fn by_blocks(
-        job: &FractalJob,
-        block: impl Fn(usize, usize, &mut [f32], &mut [u32]),
-    ) -> (Vec<f32>, Vec<u32>) {
+    /// Renders `job` with the reference loop in T, block by block.
+    fn reference<T: Real>(job: &FractalJob) -> (Vec<f32>, Vec<u32>) {
         let FractalJob::Escape { width, height, .. } = *job else {
             unreachable!()
         };
         let (mut v, mut c) = (vec![0f32; width * height], vec![0u32; width * height]);
         for (row, (vr, cr)) in v.chunks_mut(width).zip(c.chunks_mut(width)).enumerate() {
-            for (b, (vb, cb)) in vr.chunks_mut(LANES).zip(cr.chunks_mut(LANES)).enumerate() {
-                block(row, b * LANES, vb, cb);
+            for (b, (values, counts)) in vr.chunks_mut(LANES).zip(cr.chunks_mut(LANES)).enumerate()
+            {
+                exec(Escape::<T> {
+                    job,
+                    row,
+                    col0: b * LANES,
+                    values,
+                    counts,
+                    _t: Default::default(),
+                });
             }
         }
         (v, c)
@@ -331,24 +336,10 @@ mod tests {
                         *d = dtype;
                     }
                     let what = format!("{dtype:?} {julia:?} {w}x{h} max {max_iter}");
-                    let (v1, c1) = by_blocks(&job, |row, col0, values, counts| match dtype {
-                        DType::F64 => exec(Escape::<f64> {
-                            job: &job,
-                            row,
-                            col0,
-                            values,
-                            counts,
-                            _t: Default::default(),
-                        }),
-                        _ => exec(Escape::<f32> {
-                            job: &job,
-                            row,
-                            col0,
-                            values,
-                            counts,
-                            _t: Default::default(),
-                        }),
-                    });
+                    let (v1, c1) = match dtype {
+                        DType::F64 => reference::<f64>(&job),
+                        _ => reference::<f32>(&job),
+                    };
                     // The vector types: portable, then AVX2 and AVX-512 where present.
                     for isa in 0..3 {
                         #[cfg(target_arch = "x86_64")]
