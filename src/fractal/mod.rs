@@ -21,8 +21,8 @@ use crate::error::{Error, Result};
 
 /// Flops counted per escape-time iteration: those of z' = z^2 + c, that is `x*x`, `y*y`,
 /// `x*x - y*y + cx` (2) and `(x + x) * y + cy` (3). The escape test's sum `x*x + y*y` is not
-/// counted: the AVX-512 CPU loop takes it once per 8 steps where orbits allow, while the
-/// GPU kernels and the other CPU loops take it every step, so their figures err low by 1/8.
+/// counted: the CPU loops take it once per 8 steps where orbits allow, while the GPU kernels
+/// take it every step, so their figures err low by 1/8.
 /// (Until 2026-11-22 this was 8, with the test counted; BENCHMARKS.md says which it used.)
 pub const ESCAPE_FLOPS_PER_ITER: f64 = 7.0;
 
