@@ -1,5 +1,6 @@
 //! Fractals: Mandelbrot f32 (1024x768, 500 iterations; 256x192 on a software adapter) on
-//! every device present and a plain scalar single-threaded loop over the same image, and
+//! every device present, with separately rounded steps (`<w>x<h>`) and with fused
+//! multiply-adds (`<w>x<h>-fused`), a plain scalar single-threaded loop over the same image, and
 //! CorePy's Lyapunov setup (768x512, "AB", 100 + 500 iterations). Throughput is honest
 //! flops: executed iterations (summed over pixels, counted once before timing) times the
 //! documented flops per iteration, so criterion's "elem/s" reads as flop/s. The CPU's FMA
@@ -13,7 +14,7 @@ use std::time::Duration;
 
 use common::devices;
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
-use streamcore::fractal::{self, EscapeParams, LyapunovParams, Region};
+use streamcore::fractal::{self, Arithmetic, EscapeParams, LyapunovParams, Region};
 use streamcore::prelude::*;
 
 fn view(dev: &Device) -> EscapeParams {
@@ -27,6 +28,7 @@ fn view(dev: &Device) -> EscapeParams {
         height: h,
         region: Region::centered(-0.75, 0.0, 3.5, w, h),
         max_iter: 500,
+        ..Default::default()
     }
 }
 
@@ -74,29 +76,32 @@ fn benches(c: &mut Criterion) {
     });
     g.finish();
     for dev in devices() {
-        let p = view(&dev);
-        let img = fractal::mandelbrot::<f32>(&dev, &p).unwrap();
-        let iters = img.executed_iterations().unwrap();
-        eprintln!(
-            "mandelbrot {}x{} on {dev}: {iters:.4e} executed iterations",
-            p.width, p.height
-        );
-        let mut g = c.benchmark_group(format!("mandelbrot/{}", dev.info().selector));
-        g.throughput(Throughput::Elements(
-            (iters * fractal::ESCAPE_FLOPS_PER_ITER) as u64,
-        ));
-        g.sample_size(10).measurement_time(Duration::from_secs(5));
-        g.bench_function(
-            BenchmarkId::from_parameter(format!("{}x{}", p.width, p.height)),
-            |b| {
+        for arithmetic in [Arithmetic::Separate, Arithmetic::Fused] {
+            let p = EscapeParams {
+                arithmetic,
+                ..view(&dev)
+            };
+            let img = fractal::mandelbrot::<f32>(&dev, &p).unwrap();
+            let iters = img.executed_iterations().unwrap();
+            let id = match arithmetic {
+                Arithmetic::Separate => format!("{}x{}", p.width, p.height),
+                Arithmetic::Fused => format!("{}x{}-fused", p.width, p.height),
+            };
+            eprintln!("mandelbrot {id} on {dev}: {iters:.4e} executed iterations");
+            let mut g = c.benchmark_group(format!("mandelbrot/{}", dev.info().selector));
+            g.throughput(Throughput::Elements(
+                (iters * fractal::ESCAPE_FLOPS_PER_ITER) as u64,
+            ));
+            g.sample_size(10).measurement_time(Duration::from_secs(5));
+            g.bench_function(BenchmarkId::from_parameter(id), |b| {
                 b.iter(|| {
                     let r = fractal::mandelbrot::<f32>(&dev, &p).unwrap();
                     dev.synchronize().unwrap();
                     r
                 })
-            },
-        );
-        g.finish();
+            });
+            g.finish();
+        }
         if dev.info().software {
             continue;
         }

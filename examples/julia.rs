@@ -2,12 +2,12 @@
 //! frames/s, pixels/s, iterations/s and GFLOP/s.
 //!
 //! cargo run --release --example julia -- [--width 1024] [--height 768] [--iters 500]
-//!     [--cx -0.8] [--cy 0.156] [--x 0] [--y 0] [--span 3.2] [--zoom 1] [--f64] [--frames 3] [--out julia.png]
+//!     [--cx -0.8] [--cy 0.156] [--x 0] [--y 0] [--span 3.2] [--zoom 1] [--f64] [--fused] [--frames 3] [--out julia.png]
 
 #[path = "shared/args.rs"]
 mod args;
 
-use streamcore::fractal::{self, EscapeParams, Region, colormap::Colormap};
+use streamcore::fractal::{self, Arithmetic, EscapeParams, Region, colormap::Colormap};
 use streamcore::prelude::*;
 
 fn main() -> Result<()> {
@@ -19,6 +19,11 @@ fn main() -> Result<()> {
         height: h,
         region: Region::centered(a.num("x", 0.0)?, a.num("y", 0.0)?, a.span(3.2)?, w, h),
         max_iter: a.num("iters", 500u32)?,
+        arithmetic: if a.flag("fused") {
+            Arithmetic::Fused
+        } else {
+            Arithmetic::Separate
+        },
     };
     let c = (a.num("cx", -0.8)?, a.num("cy", 0.156)?);
     let frames = a.num("frames", 3usize)?;

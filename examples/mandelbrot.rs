@@ -5,7 +5,7 @@
 //! device has f64) and reports how many distinct values f32 would have left.
 //!
 //! cargo run --release --example mandelbrot -- [--width 1024] [--height 768] [--iters 500]
-//!     [--x -0.75] [--y 0] [--span 3.5] [--zoom 1] [--f64] [--deep] [--frames 3]
+//!     [--x -0.75] [--y 0] [--span 3.5] [--zoom 1] [--f64] [--fused] [--deep] [--frames 3]
 //!     [--out mandelbrot.png]
 //!
 //! `--zoom Z` magnifies the view Z times about (x, y): its width is span / Z.
@@ -13,7 +13,7 @@
 #[path = "shared/args.rs"]
 mod args;
 
-use streamcore::fractal::{self, EscapeParams, Region, colormap::Colormap};
+use streamcore::fractal::{self, Arithmetic, EscapeParams, Region, colormap::Colormap};
 use streamcore::prelude::*;
 
 fn main() -> Result<()> {
@@ -31,6 +31,11 @@ fn main() -> Result<()> {
         height: h,
         region: Region::centered(a.num("x", x)?, a.num("y", y)?, a.span(span)?, w, h),
         max_iter: a.num("iters", iters)?,
+        arithmetic: if a.flag("fused") {
+            Arithmetic::Fused
+        } else {
+            Arithmetic::Separate
+        },
     };
     let f64_ = deep || a.flag("f64");
     let frames = a.num("frames", 3usize)?;

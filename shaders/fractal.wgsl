@@ -3,9 +3,11 @@
 // count n + 1 - log2(ln |z|) (-1 inside) and n. `lyapunov`: the logistic map driven by the
 // A/B sequence (bit i of seq_bits), the mean of ln |r (1 - 2x)| over the measured
 // iterations, one logarithm per 8 of them. The arithmetic is the CPU backend's
-// (src/backend/cpu/fractal.rs), with no fma: drivers may run it fused or not.
-// Specialised by src/backend/wgpu/fractal.rs: T (f32 or f64, escape only) and JULIA (true
-// or false). The escape kernel reads its view from `view` (x0, y1, dx, dy, jx, jy in T).
+// (src/backend/cpu/fractal/): separate products and sums that no driver may fuse, or, for the
+// escape kernel with FUSED, WGSL's fma (which a driver may run fused or not).
+// Specialised by src/backend/wgpu/fractal.rs: T (f32 or f64, escape only), JULIA and FUSED
+// (true or false). The escape kernel reads its view from `view` (x0, y1, dx, dy, jx, jy in
+// T), and takes `warmup` as 1 where its escape tests may run once per 8 steps.
 
 struct Params {
     width: u32,
@@ -32,6 +34,30 @@ struct Params {
 // @kernel escape
 @group(0) @binding(3) var<storage, read> view: array<{{T}}>;
 
+// A product that drivers may not fuse with the sum it feeds (Vulkan allows that contraction;
+// the CPU's separate arithmetic does not): it passes through a select on p.opaque, always 0.
+fn kept(v: {{T}}) -> {{T}} {
+    return select({{T}}(0.0), v, p.opaque == 0u);
+}
+
+// One step z' = z^2 + c, rounded as the CPU rounds it: separately, or with fma (FUSED).
+fn step(z: vec2<{{T}}>, c: vec2<{{T}}>) -> vec2<{{T}}> {
+    let x = z.x;
+    let y = z.y;
+    if ({{FUSED}}) {
+        return vec2<{{T}}>(fma(x, x, fma(-y, y, c.x)), fma(x + x, y, c.y));
+    }
+    return vec2<{{T}}>((kept(x * x) - kept(y * y)) + c.x, kept((x + x) * y) + c.y);
+}
+
+// |z|^2, rounded as `step` is.
+fn norm(z: vec2<{{T}}>) -> {{T}} {
+    if ({{FUSED}}) {
+        return fma(z.x, z.x, z.y * z.y);
+    }
+    return kept(z.x * z.x) + kept(z.y * z.y);
+}
+
 @compute @workgroup_size(256)
 fn main(
     @builtin(workgroup_id) wid: vec3<u32>,
@@ -44,38 +70,50 @@ fn main(
     }
     let row = id / p.width;
     let col = id % p.width;
-    let px = select({{T}}(0.0), ({{T}}(col) + {{T}}(0.5)) * view[2], p.opaque == 0u) + view[0];
-    let py = view[1] - select({{T}}(0.0), ({{T}}(row) + {{T}}(0.5)) * view[3], p.opaque == 0u);
-    var x = {{T}}(0.0);
-    var y = {{T}}(0.0);
-    var cx = px;
-    var cy = py;
+    let px = kept(({{T}}(col) + {{T}}(0.5)) * view[2]) + view[0];
+    let py = view[1] - kept(({{T}}(row) + {{T}}(0.5)) * view[3]);
+    var z = vec2<{{T}}>({{T}}(0.0), {{T}}(0.0));
+    var c = vec2<{{T}}>(px, py);
     if ({{JULIA}}) {
-        x = px;
-        y = py;
-        cx = view[4];
-        cy = view[5];
+        z = c;
+        c = vec2<{{T}}>(view[4], view[5]);
     }
     var n = 0u;
+    // Where orbits keep growing past the bailout (p.warmup == 1: every Mandelbrot orbit, and
+    // Julia sets with |c| <= 255), 8 steps run with one test after them: if |z|^2 is still
+    // within the bailout, none of the 8 escaped. Else they run again one by one below.
+    if (p.warmup == 1u) {
+        loop {
+            if (p.max_iter - n < 8u) {
+                break;
+            }
+            let z0 = z;
+            for (var k = 0u; k < 8u; k = k + 1u) {
+                z = step(z, c);
+            }
+            // Unordered: infinity and NaN count as escaped.
+            if (!(norm(z) <= {{T}}(65536.0))) {
+                z = z0;
+                break;
+            }
+            n = n + 8u;
+        }
+    }
     loop {
         if (n >= p.max_iter) {
             break;
         }
-        let keep = p.opaque == 0u;
-        let xx = select({{T}}(0.0), x * x, keep);
-        let yy = select({{T}}(0.0), y * y, keep);
-        if (xx + yy > {{T}}(65536.0)) {
+        if (norm(z) > {{T}}(65536.0)) {
             break;
         }
-        y = select({{T}}(0.0), (x + x) * y, keep) + cy;
-        x = (xx - yy) + cx;
+        z = step(z, c);
         n = n + 1u;
     }
     counts[id] = n;
     if (n == p.max_iter) {
         values[id] = -1.0;
     } else {
-        let r2 = f32(select({{T}}(0.0), x * x, p.opaque == 0u) + select({{T}}(0.0), y * y, p.opaque == 0u));
+        let r2 = f32(norm(z));
         values[id] = max(f32(n) + 1.0 - log2(0.5 * log(r2)), 0.0);
     }
 }

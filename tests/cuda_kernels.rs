@@ -172,7 +172,13 @@ fn every_other_kernel_the_launchers_name_exists() {
             "kernel {n} missing"
         );
     }
-    for n in ["escape_f32", "escape_f64", "lyapunov_f32"] {
+    for n in [
+        "escape_f32",
+        "escape_f64",
+        "escape_f32_fused",
+        "escape_f64_fused",
+        "lyapunov_f32",
+    ] {
         assert!(
             fractal.contains(&format!(".entry {n}(")),
             "kernel {n} missing"

@@ -1,12 +1,15 @@
 //! Fractals on every device against the CPU backend (iteration counts identical except on at
-//! most 0.5% of pixels in f32 and 0.1% in f64; Lyapunov exponents within 1e-3), against
+//! most 0.5% of pixels in f32 and 0.1% in f64, in separate and in fused arithmetic where the
+//! device's fma is fused; Lyapunov exponents within 1e-3), against
 //! known values (the main cardioid, the logistic map's fixed point), colormaps and PNG
 //! output, and the errors for bad parameters.
 
 mod common;
 
 use common::on_every_device;
-use streamcore::fractal::{self, EscapeParams, LyapunovParams, Region, colormap::Colormap};
+use streamcore::fractal::{
+    self, Arithmetic, EscapeParams, LyapunovParams, Region, colormap::Colormap,
+};
 use streamcore::prelude::*;
 
 fn params(max_iter: u32) -> EscapeParams {
@@ -15,6 +18,7 @@ fn params(max_iter: u32) -> EscapeParams {
         height: 64,
         region: Region::centered(-0.75, 0.1, 2.6, 96, 64),
         max_iter,
+        ..Default::default()
     }
 }
 
@@ -22,15 +26,32 @@ fn differing(a: &[u32], b: &[u32]) -> f64 {
     a.iter().zip(b).filter(|(x, y)| x != y).count() as f64 / a.len() as f64
 }
 
+/// Whether `dev` runs an fma rounded once: (1 + 2^-12)^2 - (1 + 2^-11) is 2^-24 exactly,
+/// and 0 where the product is rounded first.
+fn fma_is_fused(dev: &Device) -> bool {
+    let a = Array::from_vec(dev, vec![1.0f32 + 2f32.powi(-12)], &[1]).unwrap();
+    let c = Array::from_vec(dev, vec![-(1.0f32 + 2f32.powi(-11))], &[1]).unwrap();
+    a.fma(&a, &c).unwrap().item().unwrap() != 0.0
+}
+
 #[test]
 fn escape_counts_agree_with_the_cpu() {
     let cpu = Device::cpu();
     on_every_device(|dev| {
-        for (f64_, share) in [(false, 0.005), (true, 0.001)] {
+        let fused = fma_is_fused(dev);
+        for (f64_, share, arithmetic) in [
+            (false, 0.005, Arithmetic::Separate),
+            (true, 0.001, Arithmetic::Separate),
+            (false, 0.005, Arithmetic::Fused),
+            (true, 0.001, Arithmetic::Fused),
+        ] {
             if f64_ && !dev.supports(DType::F64) {
                 continue;
             }
-            let p = params(300);
+            let p = EscapeParams {
+                arithmetic,
+                ..params(300)
+            };
             let (m, mc, j, jc) = if f64_ {
                 (
                     fractal::mandelbrot::<f64>(dev, &p).unwrap(),
@@ -49,12 +70,18 @@ fn escape_counts_agree_with_the_cpu() {
             for (name, a, b) in [("mandelbrot", &m, &mc), ("julia", &j, &jc)] {
                 let (ca, cb) = (a.counts.to_vec().unwrap(), b.counts.to_vec().unwrap());
                 let d = differing(&ca, &cb);
+                // A device whose fma rounds twice has orbits of its own in fused arithmetic
+                // (lavapipe: 2.5% of this Julia set's pixels in f32); only a bound that
+                // catches a broken kernel holds there.
+                let loose = arithmetic == Arithmetic::Fused && !fused;
+                let share = if loose { 0.05 } else { share };
                 assert!(
                     d <= share,
-                    "{name} f64={f64_} on {dev}: {d} of pixels differ"
+                    "{name} f64={f64_} {arithmetic:?} on {dev}: {d} of pixels differ"
                 );
                 // Smooth values agree where the counts do, up to the devices' log and the
-                // rounding of |z|^2 (GPU compilers may fuse or reorder): within 0.05 on 99%.
+                // rounding of |z|^2 (GPU compilers may fuse or reorder): within 0.05 on 99%
+                // (95% where the device's own fused orbits are allowed).
                 let (va, vb) = (a.values.to_vec().unwrap(), b.values.to_vec().unwrap());
                 let same: Vec<usize> = (0..va.len()).filter(|&k| ca[k] == cb[k]).collect();
                 let off = same
@@ -62,7 +89,7 @@ fn escape_counts_agree_with_the_cpu() {
                     .filter(|&&k| (va[k] - vb[k]).abs() > 0.05)
                     .count();
                 assert!(
-                    off * 100 <= same.len(),
+                    off * if loose { 20 } else { 100 } <= same.len(),
                     "{name} smooth values on {dev}: {off} of {} off",
                     same.len()
                 );
@@ -133,6 +160,7 @@ fn lyapunov_agrees_with_the_cpu_and_the_fixed_point() {
             height: 1,
             region: Region::centered(0.0, 0.0, 1e-3, 1, 1),
             max_iter: 50,
+            ..Default::default()
         };
         let r = fractal::mandelbrot::<f32>(dev, &c).unwrap();
         assert_eq!(r.values.item().unwrap(), -1.0);

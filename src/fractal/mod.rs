@@ -5,7 +5,7 @@
 //! ```
 //! use streamcore::prelude::*;
 //! use streamcore::fractal::{self, EscapeParams, Region};
-//! let p = EscapeParams { width: 64, height: 48, region: Region::MANDELBROT, max_iter: 100 };
+//! let p = EscapeParams { width: 64, height: 48, max_iter: 100, ..Default::default() };
 //! let img = fractal::mandelbrot::<f32>(&Device::cpu(), &p)?;
 //! assert_eq!(img.values.shape(), &[48, 64]);
 //! assert!(img.executed_iterations()? > 0.0);
@@ -20,10 +20,12 @@ use crate::element::{DType, Element};
 use crate::error::{Error, Result};
 
 /// Flops counted per escape-time iteration: those of z' = z^2 + c, that is `x*x`, `y*y`,
-/// `x*x - y*y + cx` (2) and `(x + x) * y + cy` (3). The escape test's sum `x*x + y*y` is not
-/// counted: the CPU loops take it once per 8 steps where orbits allow, while the GPU kernels
-/// take it every step, so their figures err low by 1/8.
-/// (Until 2026-11-22 this was 8, with the test counted; BENCHMARKS.md says which it used.)
+/// `x*x - y*y + cx` (2) and `(x + x) * y + cy` (3), in either [`Arithmetic`] (fused, they
+/// are 3 fused multiply-adds and an add). The escape test `x*x + y*y` is not counted: every
+/// device takes it once per 8 steps where orbits allow (every Mandelbrot orbit, Julia sets
+/// with |c| <= 255), and replays the 8 steps one by one only when one of them escaped.
+/// (Until 2026-11-22 this was 8, with the test counted; BENCHMARKS.md says which it used.
+/// The GPU kernels took the test every step until 2026-11-23.)
 pub const ESCAPE_FLOPS_PER_ITER: f64 = 7.0;
 
 /// Flops counted per measured Lyapunov iteration: the derivative `r (1 - (x + x))` (3), the
@@ -67,7 +69,27 @@ impl Region {
     }
 }
 
-/// Parameters of an escape-time image.
+/// How an escape-time loop rounds its step `z' = z^2 + c`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub enum Arithmetic {
+    /// Every product and sum rounded on its own: `x' = (x*x - y*y) + cx`,
+    /// `y' = (x + x)*y + cy`, and `|z|^2 = x*x + y*y`. Every device computes the same
+    /// roundings, so the same orbits and counts, whatever its compiler or driver would fuse.
+    #[default]
+    Separate,
+    /// Fused multiply-adds, each rounded once: `x' = fma(x, x, fma(-y, y, cx))`,
+    /// `y' = fma(x + x, y, cy)`, and `|z|^2 = fma(x, x, y*y)`. Four instructions a step where
+    /// [`Arithmetic::Separate`] takes seven, for the same 7 counted flops: the fast choice
+    /// where the hardware fuses (CPUs with FMA or NEON, CUDA). The orbits are those of a
+    /// correctly rounded fma, the same on every device that has one; a Vulkan driver may run
+    /// WGSL's `fma` as a product and a sum (lavapipe does), and then gives that device's own
+    /// orbits, whose counts can differ on more boundary pixels. Where the CPU has no FMA
+    /// instruction (x86 without AVX2), the fused form runs in software: correct but slow.
+    Fused,
+}
+
+/// Parameters of an escape-time image. The default is the whole Mandelbrot set at
+/// 1024 x 768 with 500 iterations, in [`Arithmetic::Separate`].
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct EscapeParams {
     /// Pixels per row.
@@ -78,6 +100,20 @@ pub struct EscapeParams {
     pub region: Region,
     /// Iterations before a point counts as inside.
     pub max_iter: u32,
+    /// How the step is rounded.
+    pub arithmetic: Arithmetic,
+}
+
+impl Default for EscapeParams {
+    fn default() -> EscapeParams {
+        EscapeParams {
+            width: 1024,
+            height: 768,
+            region: Region::MANDELBROT,
+            max_iter: 500,
+            arithmetic: Arithmetic::Separate,
+        }
+    }
 }
 
 /// Parameters of a Lyapunov image: the logistic map `x' = r x (1 - x)` with `r` taken from
@@ -132,6 +168,8 @@ pub(crate) enum FractalJob {
         dy: f64,
         max_iter: u32,
         julia: Option<(f64, f64)>,
+        /// [`Arithmetic::Fused`].
+        fused: bool,
     },
     /// Lyapunov exponent in f32; `seq` holds 0 for A and 1 for B.
     Lyapunov {
@@ -145,6 +183,21 @@ pub(crate) enum FractalJob {
         warmup: u32,
         iters: u32,
     },
+}
+
+impl FractalJob {
+    /// Whether every orbit of an escape-time job keeps growing once |z|^2 passes the
+    /// bailout (256^2), so that one test at the end of a chunk of steps sees every escape
+    /// inside it: |z| > max(2, |c|) implies |z^2 + c| >= |z|^2 - |c| > |z|. Mandelbrot orbits
+    /// start at z1 = c, so this holds for any c, and Julia orbits for |c| <= 256 (255 here,
+    /// a margin for rounding). For a Julia c beyond that, an escaped z can land back inside
+    /// the radius.
+    pub(crate) fn chunked(&self) -> bool {
+        match *self {
+            FractalJob::Escape { julia, .. } => julia.is_none_or(|(jx, jy)| jx.hypot(jy) <= 255.0),
+            FractalJob::Lyapunov { .. } => false,
+        }
+    }
 }
 
 /// A rendered image: one `f32` per pixel and the iterations each pixel ran.
@@ -246,6 +299,7 @@ fn escape<T: Element>(
         dy: (r.y1 - r.y0) / p.height as f64,
         max_iter: p.max_iter,
         julia,
+        fused: p.arithmetic == Arithmetic::Fused,
     };
     render(device, &job, p.width, p.height, ESCAPE_FLOPS_PER_ITER)
 }

@@ -918,8 +918,16 @@ impl Backend for CudaBackend {
                 dtype,
                 width,
                 height,
+                fused,
                 ..
-            } => (format!("escape_{}", dtype.short_name()), width * height),
+            } => (
+                format!(
+                    "escape_{}{}",
+                    dtype.short_name(),
+                    if *fused { "_fused" } else { "" }
+                ),
+                width * height,
+            ),
             FractalJob::Lyapunov { width, height, .. } => {
                 ("lyapunov_f32".to_string(), width * height)
             }
@@ -930,7 +938,7 @@ impl Backend for CudaBackend {
         let mut b = self.stream.launch_builder(&f);
         b.arg(&mut *values).arg(&mut *counts);
         // Arguments live until the launch below.
-        let (w, h, u0, u1, u2, seq, f64s, f32s, julia);
+        let (w, h, u0, u1, u2, seq, f64s, f32s, julia, chunked);
         match job {
             FractalJob::Escape {
                 width,
@@ -949,7 +957,8 @@ impl Backend for CudaBackend {
                 julia = jl.is_some() as i32;
                 b.arg(&w).arg(&h).arg(&u0);
                 b.arg(&f64s[0]).arg(&f64s[1]).arg(&f64s[2]).arg(&f64s[3]);
-                b.arg(&julia).arg(&f64s[4]).arg(&f64s[5]);
+                chunked = job.chunked() as i32;
+                b.arg(&julia).arg(&f64s[4]).arg(&f64s[5]).arg(&chunked);
             }
             FractalJob::Lyapunov {
                 width,

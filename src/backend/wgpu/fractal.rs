@@ -30,13 +30,18 @@ pub(crate) fn run(
             dy,
             max_iter,
             julia,
+            fused,
         } => {
             let t = if *dtype == DType::F64 { "f64" } else { "f32" };
             let (jx, jy) = julia.unwrap_or((0.0, 0.0));
             let julia_s = julia.is_some().to_string();
-            let key = format!("fractal/escape/{t}/{julia_s}");
+            let fused_s = fused.to_string();
+            let key = format!("fractal/escape/{t}/{julia_s}/{fused_s}");
             let kernel = be.kernels.get(be, &key, "main", || {
-                specialise(&section(SOURCE, "escape"), &[("T", t), ("JULIA", &julia_s)])
+                specialise(
+                    &section(SOURCE, "escape"),
+                    &[("T", t), ("JULIA", &julia_s), ("FUSED", &fused_s)],
+                )
             })?;
             let v = [*x0, *y1, *dx, *dy, jx, jy];
             let view: Vec<u8> = if *dtype == DType::F64 {
@@ -46,7 +51,12 @@ pub(crate) fn run(
             };
             let vbuf = be.upload_new(&view)?;
             let mut params = [0u32; 12];
-            params[..3].copy_from_slice(&[*width as u32, *height as u32, *max_iter]);
+            params[..4].copy_from_slice(&[
+                *width as u32,
+                *height as u32,
+                *max_iter,
+                job.chunked() as u32,
+            ]);
             let n = width * height;
             be.dispatch(
                 &kernel,

@@ -514,6 +514,7 @@ fn escape_params(w: usize, h: usize, iters: u32) -> EscapeParams {
         height: h,
         region: Region::centered(-0.75, 0.0, 3.5, w, h),
         max_iter: iters,
+        ..Default::default()
     }
 }
 

@@ -10,7 +10,9 @@ mod plot;
 mod report;
 
 use clap::{Parser, Subcommand, ValueEnum};
-use streamcore::fractal::{self, EscapeParams, LyapunovParams, Region, colormap::Colormap};
+use streamcore::fractal::{
+    self, Arithmetic, EscapeParams, LyapunovParams, Region, colormap::Colormap,
+};
 use streamcore::{Device, DeviceInfo};
 
 #[derive(Parser)]
@@ -71,6 +73,10 @@ enum Command {
         /// Compute in f64 (escape time).
         #[arg(long)]
         f64: bool,
+        /// Fused multiply-adds in the step (escape time): fewer instructions where the
+        /// hardware fuses, and the orbits of a correctly rounded fma (fractal::Arithmetic).
+        #[arg(long)]
+        fused: bool,
         /// Lyapunov A/B sequence.
         #[arg(long, default_value = "AB")]
         seq: String,
@@ -233,7 +239,7 @@ fn render_fractal(
     iters: u32,
     (x, y, span): (f64, f64, f64),
     c: (f64, f64),
-    f64_: bool,
+    (f64_, fused): (bool, bool),
     seq: String,
     frames: usize,
     out: &std::path::Path,
@@ -263,6 +269,11 @@ fn render_fractal(
                 height: h,
                 region: Region::centered(x, y, span, w, h),
                 max_iter: iters,
+                arithmetic: if fused {
+                    Arithmetic::Fused
+                } else {
+                    Arithmetic::Separate
+                },
             };
             let julia = matches!(kind, Kind::Julia);
             let go = || -> streamcore::Result<fractal::Rendered> {
@@ -415,6 +426,7 @@ fn main() -> std::process::ExitCode {
             cx,
             cy,
             f64,
+            fused,
             seq,
             frames,
             out,
@@ -428,7 +440,7 @@ fn main() -> std::process::ExitCode {
                     iters,
                     (x, y, span),
                     (cx, cy),
-                    f64,
+                    (f64, fused),
                     seq,
                     frames,
                     &out,

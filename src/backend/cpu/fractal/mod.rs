@@ -2,15 +2,15 @@
 //! parallel tasks (rayon), each cut into one-vector segments kept in flight and refilled as
 //! they finish, over AVX-512 or AVX2 vectors (`x86`) or plain-array vectors the compiler maps
 //! onto SSE2 or NEON. Lyapunov images run blocks of 32 pixels in lockstep over plain arrays.
-//! The same arithmetic as the WGSL and CUDA kernels, with no fused multiply-adds: Vulkan
-//! drivers may run WGSL's `fma` unfused (lavapipe does) and may not, so only plain products
-//! and sums give every device the same roundings and the same orbits.
+//! The same arithmetic as the WGSL and CUDA kernels: separately rounded products and sums
+//! by default (Vulkan drivers may run WGSL's `fma` unfused, as lavapipe does, or fused, so
+//! only these give every device the same orbits), fused multiply-adds on request.
 
 mod segments;
 #[cfg(target_arch = "x86_64")]
 mod x86;
 
-use std::ops::{Add, Mul, Sub};
+use std::ops::{Add, Mul, Neg, Sub};
 
 use rayon::prelude::*;
 
@@ -28,12 +28,25 @@ pub(crate) const LOG_EVERY: u32 = 8;
 pub(crate) const PRODUCT_FLOOR: f32 = 1e-30;
 
 trait Real:
-    Copy + Send + Sync + PartialOrd + Add<Output = Self> + Sub<Output = Self> + Mul<Output = Self>
+    Copy
+    + Send
+    + Sync
+    + PartialOrd
+    + Add<Output = Self>
+    + Sub<Output = Self>
+    + Mul<Output = Self>
+    + Neg<Output = Self>
 {
     fn of(v: f64) -> Self;
     fn f32(self) -> f32;
+    /// `self * a + b`, rounded once (in software where the CPU has no FMA).
+    fn mul_add(self, a: Self, b: Self) -> Self;
 }
 impl Real for f32 {
+    #[inline(always)]
+    fn mul_add(self, a: f32, b: f32) -> f32 {
+        f32::mul_add(self, a, b)
+    }
     #[inline(always)]
     fn of(v: f64) -> f32 {
         v as f32
@@ -44,6 +57,10 @@ impl Real for f32 {
     }
 }
 impl Real for f64 {
+    #[inline(always)]
+    fn mul_add(self, a: f64, b: f64) -> f64 {
+        f64::mul_add(self, a, b)
+    }
     #[inline(always)]
     fn of(v: f64) -> f64 {
         v
@@ -244,7 +261,10 @@ mod tests {
     impl<T: Real> Body for Escape<'_, T> {
         #[inline(always)]
         fn body(self) {
-            let FractalJob::Escape { max_iter, .. } = *self.job else {
+            let FractalJob::Escape {
+                max_iter, fused, ..
+            } = *self.job
+            else {
                 return;
             };
             let bail = T::of(BAILOUT);
@@ -257,11 +277,18 @@ mod tests {
                 for _ in 0..steps {
                     for j in 0..LANES {
                         let (xx, yy) = (x[j] * x[j], y[j] * y[j]);
+                        let (r2, nx, ny) = if fused {
+                            (
+                                x[j].mul_add(x[j], yy),
+                                x[j].mul_add(x[j], (-y[j]).mul_add(y[j], cx[j])),
+                                (x[j] + x[j]).mul_add(y[j], cy[j]),
+                            )
+                        } else {
+                            (xx + yy, (xx - yy) + cx[j], (x[j] + x[j]) * y[j] + cy[j])
+                        };
                         // Written as the GPUs' `if (r2 > bailout) break`, so NaN continues alike.
                         #[allow(clippy::neg_cmp_op_on_partial_ord)]
-                        let a = alive[j] && !(xx + yy > bail);
-                        let ny = (x[j] + x[j]) * y[j] + cy[j];
-                        let nx = (xx - yy) + cx[j];
+                        let a = alive[j] && !(r2 > bail);
                         x[j] = if a { nx } else { x[j] };
                         y[j] = if a { ny } else { y[j] };
                         n[j] += a as u32;
@@ -273,7 +300,13 @@ mod tests {
                     break;
                 }
             }
-            let r2 = std::array::from_fn(|j| x[j] * x[j] + y[j] * y[j]);
+            let r2 = std::array::from_fn(|j| {
+                if fused {
+                    x[j].mul_add(x[j], y[j] * y[j])
+                } else {
+                    x[j] * x[j] + y[j] * y[j]
+                }
+            });
             finish(self.values, self.counts, &r2, &n, max_iter);
         }
     }
@@ -290,6 +323,7 @@ mod tests {
             dy: 2.4 / h as f64,
             max_iter,
             julia,
+            fused: false,
         }
     }
 
@@ -316,7 +350,7 @@ mod tests {
     }
 
     /// The segment loop gives the reference loop's counts and smooth values bit for bit, with
-    /// portable, AVX2 and AVX-512 vectors, in f32 and in f64: Mandelbrot, a Julia set, and a Julia set whose c is too
+    /// portable, AVX2 and AVX-512 vectors, in f32 and in f64, separate and fused: Mandelbrot, a Julia set, and a Julia set whose c is too
     /// large for chunked steps; rows that end in part of a vector; limits that are and are
     /// not a multiple of the chunk; whole images and tasks of a few rows as `run` cuts them.
     #[test]
@@ -330,12 +364,18 @@ mod tests {
         let bits = |v: &[f32]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
         for julia in [None, Some((-0.8, 0.156)), Some((300.0, 20.0))] {
             for (w, h, max_iter) in [(96, 40, 300), (90, 21, 37), (7, 3, 64)] {
-                for dtype in [DType::F32, DType::F64] {
+                for (dtype, fused) in [DType::F32, DType::F64]
+                    .into_iter()
+                    .flat_map(|d| [(d, false), (d, true)])
+                {
                     let mut job = job(w, h, max_iter, julia);
-                    if let FractalJob::Escape { dtype: d, .. } = &mut job {
-                        *d = dtype;
+                    if let FractalJob::Escape {
+                        dtype: d, fused: f, ..
+                    } = &mut job
+                    {
+                        (*d, *f) = (dtype, fused);
                     }
-                    let what = format!("{dtype:?} {julia:?} {w}x{h} max {max_iter}");
+                    let what = format!("{dtype:?} fused={fused} {julia:?} {w}x{h} max {max_iter}");
                     let (v1, c1) = match dtype {
                         DType::F64 => reference::<f64>(&job),
                         _ => reference::<f32>(&job),

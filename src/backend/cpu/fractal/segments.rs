@@ -1,30 +1,20 @@
 //! The escape loop once for every vector type: rows cut into one-vector segments, a few in
 //! flight, refilled as they finish, with escape tests once a chunk of steps where orbits allow.
 //!
-//! The same products and sums in the same order as the block loop of `super` (no FMA), so
-//! the counts and |z|^2 at escape are bit for bit the same. Unlike that loop, escaped lanes
+//! The same products and sums in the same order as the block loop of `super` (separately
+//! rounded, or fused multiply-adds for `Arithmetic::Fused`), so the counts and |z|^2 at
+//! escape are bit for bit the same. Unlike that loop, escaped lanes
 //! keep iterating (their z runs off to infinity and NaN, which costs nothing) instead of being
 //! frozen by a blend: that takes the lane mask off the orbit's critical path, leaving a
 //! multiply and two adds per step, so the vectors in flight cover its latency. |z|^2 is
 //! caught in the step a lane escapes, and the mask only gates the count.
 
 use super::{BAILOUT, Real, smooth, start};
+use crate::element::DType;
 use crate::fractal::FractalJob;
 
 /// Steps run between escape tests where orbits are monotone past the bailout.
 const CHUNK: u32 = 8;
-
-/// Whether every orbit of `job` keeps growing once |z|^2 passes the bailout (256^2), so
-/// that one test at the end of a chunk sees every escape inside it. |z| > max(2, |c|)
-/// implies |z^2 + c| >= |z|^2 - |c| > |z|; Mandelbrot orbits start at z1 = c, so this
-/// holds for any c, and Julia orbits for |c| <= 256 (255 here, a margin for rounding).
-/// For a Julia c beyond that, an escaped z can land back inside the radius.
-fn monotone(job: &FractalJob) -> bool {
-    match *job {
-        FractalJob::Escape { julia, .. } => julia.is_none_or(|(jx, jy)| jx.hypot(jy) <= 255.0),
-        FractalJob::Lyapunov { .. } => false,
-    }
-}
 
 /// Rows per task of the SIMD loops.
 pub(crate) const ROWS_PER_TASK: usize = 4;
@@ -52,6 +42,10 @@ pub(crate) trait Wide: Copy {
     unsafe fn add(self, o: Self) -> Self;
     unsafe fn sub(self, o: Self) -> Self;
     unsafe fn mul(self, o: Self) -> Self;
+    /// `self * b + c`, rounded once.
+    unsafe fn fma(self, b: Self, c: Self) -> Self;
+    /// `c - self * b`, rounded once.
+    unsafe fn fnma(self, b: Self, c: Self) -> Self;
     /// The lanes of `m` where !(self > b): true for NaN.
     unsafe fn not_gt(self, m: Self::M, b: Self) -> Self::M;
     /// The lanes of `m` where !(self <= b): true for NaN.
@@ -74,17 +68,49 @@ pub(crate) trait Wide: Copy {
     unsafe fn store_counts(n: Self::N, out: &mut [u32; 16]);
 }
 
+/// One step z' = z^2 + c, rounded as `Arithmetic::Separate` (F false) or `Fused` says.
+///
+/// # Safety
+/// As [`Wide`]'s.
+#[inline(always)]
+unsafe fn step<W: Wide, const F: bool>(x: W, y: W, cx: W, cy: W) -> (W, W) {
+    // SAFETY: the caller's.
+    unsafe {
+        if F {
+            (x.fma(x, y.fnma(y, cx)), x.add(x).fma(y, cy))
+        } else {
+            (x.mul(x).sub(y.mul(y)).add(cx), x.add(x).mul(y).add(cy))
+        }
+    }
+}
+
+/// |z|^2, rounded as [`step`] is.
+///
+/// # Safety
+/// As [`Wide`]'s.
+#[inline(always)]
+unsafe fn norm<W: Wide, const F: bool>(x: W, y: W) -> W {
+    // SAFETY: the caller's.
+    unsafe {
+        if F {
+            x.fma(x, y.mul(y))
+        } else {
+            x.mul(x).add(y.mul(y))
+        }
+    }
+}
+
 /// The escape loop over `values.len() / width` whole rows from `row0`, with vectors `W`:
 /// each row is cut into segments of one vector of pixels, S segments iterate at once,
 /// and a segment whose lanes have all escaped (or reached the limit) is written out and
 /// its slot given the next segment, so that no slot idles while others iterate. Where
-/// orbits are [`monotone`], steps run in chunks of CHUNK with one escape test a chunk
+/// orbits allow (`FractalJob::chunked`), steps run in chunks of CHUNK with one escape test a chunk
 /// (see the loop). Counts and |z|^2 at escape are bit for bit the portable loop's.
 ///
 /// # Safety
 /// The CPU must have W's instruction set; inlined into a function compiled for it.
 #[inline(always)]
-pub(crate) unsafe fn rows<W: Wide, const S: usize>(
+pub(crate) unsafe fn rows<W: Wide, const S: usize, const F: bool>(
     job: &FractalJob,
     row0: usize,
     values: &mut [f32],
@@ -99,7 +125,7 @@ pub(crate) unsafe fn rows<W: Wide, const S: usize>(
     let l = W::L;
     let per_row = width.div_ceil(l);
     let total = values.len() / width * per_row;
-    let monotone = monotone(job);
+    let monotone = job.chunked();
     // SAFETY (every W method below): the CPU has W's instruction set (this function's
     // contract), and each load and store is from or to an array of 16 >= L elements.
     let (bail, zero, none) = unsafe { (W::splat(BAILOUT), W::splat(0.0), W::first(0)) };
@@ -119,17 +145,13 @@ pub(crate) unsafe fn rows<W: Wide, const S: usize>(
     macro_rules! full_step {
         ($s:expr) => {{
             let s = $s;
-            let (x, y) = (vx[s], vy[s]);
-            let xx = x.mul(x);
-            let yy = y.mul(y);
-            let r = xx.add(yy);
+            let r = norm::<W, F>(vx[s], vy[s]);
             // !(r2 > bail), true for NaN, as in the portable loop.
             let a = r.not_gt(alive[s], bail);
             vr2[s] = vr2[s].select(W::minus(alive[s], a), r);
             vn[s] = W::tick(vn[s], a);
             alive[s] = a;
-            vy[s] = x.add(x).mul(y).add(vcy[s]);
-            vx[s] = xx.sub(yy).add(vcx[s]);
+            (vx[s], vy[s]) = step::<W, F>(vx[s], vy[s], vcx[s], vcy[s]);
         }};
     }
     // SAFETY: see above.
@@ -185,15 +207,11 @@ pub(crate) unsafe fn rows<W: Wide, const S: usize>(
                 let (x0, y0) = (vx, vy);
                 for _ in 0..k {
                     for s in 0..S {
-                        let (x, y) = (vx[s], vy[s]);
-                        let xx = x.mul(x);
-                        let yy = y.mul(y);
-                        vy[s] = x.add(x).mul(y).add(vcy[s]);
-                        vx[s] = xx.sub(yy).add(vcx[s]);
+                        (vx[s], vy[s]) = step::<W, F>(vx[s], vy[s], vcx[s], vcy[s]);
                     }
                 }
                 for s in 0..S {
-                    let r = vx[s].mul(vx[s]).add(vy[s].mul(vy[s]));
+                    let r = norm::<W, F>(vx[s], vy[s]);
                     if !W::any(r.not_le(alive[s], bail)) {
                         vn[s] = W::count(vn[s], alive[s], k);
                     } else {
@@ -272,6 +290,20 @@ macro_rules! portable {
             unsafe fn mul(mut self, o: Self) -> Self {
                 for i in 0..$l {
                     self.0[i] *= o.0[i];
+                }
+                self
+            }
+            #[inline(always)]
+            unsafe fn fma(mut self, b: Self, c: Self) -> Self {
+                for i in 0..$l {
+                    self.0[i] = Real::mul_add(self.0[i], b.0[i], c.0[i]);
+                }
+                self
+            }
+            #[inline(always)]
+            unsafe fn fnma(mut self, b: Self, c: Self) -> Self {
+                for i in 0..$l {
+                    self.0[i] = Real::mul_add(-self.0[i], b.0[i], c.0[i]);
                 }
                 self
             }
@@ -355,16 +387,18 @@ const SLOTS_F64: usize = 3;
 /// The escape loop over the rows of `values` from `row0` with [`Lanes`] vectors, for the job's
 /// dtype: the loop of CPUs without AVX2 (and of aarch64, where the lanes map onto NEON).
 pub(crate) fn rows_portable(job: &FractalJob, row0: usize, values: &mut [f32], counts: &mut [u32]) {
-    let FractalJob::Escape { dtype, .. } = *job else {
+    let FractalJob::Escape { dtype, fused, .. } = *job else {
         return;
     };
+    type F32 = Lanes<f32, 4>;
+    type F64 = Lanes<f64, 4>;
     // SAFETY: Lanes needs no instruction set beyond the baseline.
     unsafe {
-        match dtype {
-            crate::element::DType::F64 => {
-                rows::<Lanes<f64, 4>, SLOTS_F64>(job, row0, values, counts)
-            }
-            _ => rows::<Lanes<f32, 4>, SLOTS_F32>(job, row0, values, counts),
+        match (dtype, fused) {
+            (DType::F64, false) => rows::<F64, SLOTS_F64, false>(job, row0, values, counts),
+            (DType::F64, true) => rows::<F64, SLOTS_F64, true>(job, row0, values, counts),
+            (_, false) => rows::<F32, SLOTS_F32, false>(job, row0, values, counts),
+            (_, true) => rows::<F32, SLOTS_F32, true>(job, row0, values, counts),
         }
     }
 }

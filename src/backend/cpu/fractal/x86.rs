@@ -21,7 +21,7 @@ pub(crate) fn has_avx512() -> bool {
 /// The arithmetic methods of a [`Wide`] impl, from its intrinsics.
 macro_rules! arith {
     ($feat:literal, $t:ty, $set1:ident, $load:ident, $store:ident,
-     $add:ident, $sub:ident, $mul:ident) => {
+     $add:ident, $sub:ident, $mul:ident, $fma:ident, $fnma:ident) => {
         type T = $t;
         #[inline]
         #[target_feature(enable = $feat)]
@@ -54,6 +54,16 @@ macro_rules! arith {
         #[target_feature(enable = $feat)]
         unsafe fn mul(self, o: Self) -> Self {
             $mul(self, o)
+        }
+        #[inline]
+        #[target_feature(enable = $feat)]
+        unsafe fn fma(self, b: Self, c: Self) -> Self {
+            $fma(self, b, c)
+        }
+        #[inline]
+        #[target_feature(enable = $feat)]
+        unsafe fn fnma(self, b: Self, c: Self) -> Self {
+            $fnma(self, b, c)
         }
     };
 }
@@ -180,7 +190,9 @@ impl Wide for __m512 {
         _mm512_storeu_ps,
         _mm512_add_ps,
         _mm512_sub_ps,
-        _mm512_mul_ps
+        _mm512_mul_ps,
+        _mm512_fmadd_ps,
+        _mm512_fnmadd_ps
     );
     masks512!("avx512f");
     const L: usize = 16;
@@ -196,7 +208,9 @@ impl Wide for __m512d {
         _mm512_storeu_pd,
         _mm512_add_pd,
         _mm512_sub_pd,
-        _mm512_mul_pd
+        _mm512_mul_pd,
+        _mm512_fmadd_pd,
+        _mm512_fnmadd_pd
     );
     masks512!("avx512f");
     const L: usize = 8;
@@ -205,14 +219,16 @@ impl Wide for __m512d {
 
 impl Wide for __m256 {
     arith!(
-        "avx2",
+        "avx2,fma",
         f32,
         _mm256_set1_ps,
         _mm256_loadu_ps,
         _mm256_storeu_ps,
         _mm256_add_ps,
         _mm256_sub_ps,
-        _mm256_mul_ps
+        _mm256_mul_ps,
+        _mm256_fmadd_ps,
+        _mm256_fnmadd_ps
     );
     masks256!(
         __m256,
@@ -252,14 +268,16 @@ impl Wide for __m256 {
 
 impl Wide for __m256d {
     arith!(
-        "avx2",
+        "avx2,fma",
         f64,
         _mm256_set1_pd,
         _mm256_loadu_pd,
         _mm256_storeu_pd,
         _mm256_add_pd,
         _mm256_sub_pd,
-        _mm256_mul_pd
+        _mm256_mul_pd,
+        _mm256_fmadd_pd,
+        _mm256_fnmadd_pd
     );
     masks256!(
         __m256d,
@@ -314,16 +332,21 @@ pub(crate) unsafe fn rows_simd(
     counts: &mut [u32],
     wide: bool,
 ) {
-    let FractalJob::Escape { dtype, .. } = *job else {
+    let FractalJob::Escape { dtype, fused, .. } = *job else {
         return;
     };
+    let f64_ = dtype == DType::F64;
     // SAFETY: the caller's.
     unsafe {
-        match (dtype, wide) {
-            (DType::F64, true) => rows512::<__m512d>(job, row0, values, counts),
-            (_, true) => rows512::<__m512>(job, row0, values, counts),
-            (DType::F64, false) => rows256::<__m256d>(job, row0, values, counts),
-            (_, false) => rows256::<__m256>(job, row0, values, counts),
+        match (f64_, wide, fused) {
+            (true, true, false) => rows512::<__m512d, false>(job, row0, values, counts),
+            (true, true, true) => rows512::<__m512d, true>(job, row0, values, counts),
+            (false, true, false) => rows512::<__m512, false>(job, row0, values, counts),
+            (false, true, true) => rows512::<__m512, true>(job, row0, values, counts),
+            (true, false, false) => rows256::<__m256d, false>(job, row0, values, counts),
+            (true, false, true) => rows256::<__m256d, true>(job, row0, values, counts),
+            (false, false, false) => rows256::<__m256, false>(job, row0, values, counts),
+            (false, false, true) => rows256::<__m256, true>(job, row0, values, counts),
         }
     }
 }
@@ -334,14 +357,14 @@ pub(crate) unsafe fn rows_simd(
 /// # Safety
 /// The CPU must have AVX-512F.
 #[target_feature(enable = "avx512f")]
-pub(crate) unsafe fn rows512<W: Wide>(
+pub(crate) unsafe fn rows512<W: Wide, const F: bool>(
     job: &FractalJob,
     row0: usize,
     values: &mut [f32],
     counts: &mut [u32],
 ) {
     // SAFETY: the caller's.
-    unsafe { rows::<W, 4>(job, row0, values, counts) }
+    unsafe { rows::<W, 4, F>(job, row0, values, counts) }
 }
 
 /// [`rows`] with AVX2.
@@ -349,14 +372,14 @@ pub(crate) unsafe fn rows512<W: Wide>(
 /// # Safety
 /// The CPU must have AVX2 and FMA.
 #[target_feature(enable = "avx2,fma")]
-pub(crate) unsafe fn rows256<W: Wide>(
+pub(crate) unsafe fn rows256<W: Wide, const F: bool>(
     job: &FractalJob,
     row0: usize,
     values: &mut [f32],
     counts: &mut [u32],
 ) {
     // SAFETY: the caller's.
-    unsafe { rows::<W, SLOTS256>(job, row0, values, counts) }
+    unsafe { rows::<W, SLOTS256, F>(job, row0, values, counts) }
 }
 
 /// Segments in flight in the AVX2 loop: a 256-bit step takes two cycles on two add pipes
