@@ -8,7 +8,7 @@ use std::time::Instant;
 use ndarray::{Array1, Zip};
 use num_complex::Complex;
 use rustfft::FftPlanner;
-use streamcore::fractal::{self, EscapeParams, Region};
+use streamcore::fractal::{self, Arithmetic, EscapeParams, Region};
 use streamcore::prelude::*;
 use streamcore::{Ceilings, fft};
 
@@ -100,7 +100,12 @@ impl Suite {
         }
         v.extend(ffts.iter().map(|&(n, batch)| Fft { n, batch }));
         v.extend(ffts2.iter().map(|&n| Fft2(n)));
-        v.extend(frac.iter().map(|&(w, h, iters)| Mandelbrot { w, h, iters }));
+        for fused in [false, true] {
+            v.extend(
+                frac.iter()
+                    .map(|&(w, h, iters)| Mandelbrot { w, h, iters, fused }),
+            );
+        }
         v
     }
 }
@@ -138,8 +143,14 @@ pub enum Case {
     Fft { n: usize, batch: usize },
     /// One n x n complex 2-D transform.
     Fft2(usize),
-    /// A w x h Mandelbrot image of up to `iters` iterations per pixel.
-    Mandelbrot { w: usize, h: usize, iters: u32 },
+    /// A w x h Mandelbrot image of up to `iters` iterations per pixel, with separately
+    /// rounded steps or (`fused`) fused multiply-adds.
+    Mandelbrot {
+        w: usize,
+        h: usize,
+        iters: u32,
+        fused: bool,
+    },
 }
 
 /// What a case's throughput is judged against.
@@ -180,7 +191,9 @@ impl Case {
             Case::Matmul(n) => format!("{n}x{n}x{n}"),
             Case::Fft { n, batch } => format!("{n}x{batch}"),
             Case::Fft2(n) => format!("{n}x{n}"),
-            Case::Mandelbrot { w, h, iters } => format!("{w}x{h}x{iters}"),
+            Case::Mandelbrot {
+                w, h, iters, fused, ..
+            } => format!("{w}x{h}x{iters}{}", if fused { "-fused" } else { "" }),
         }
     }
 
@@ -480,9 +493,32 @@ fn fft2_f64(x: &[Complex32], n: usize) -> Vec<f64> {
 }
 
 /// The escape counts of the plain scalar loop, with the kernels' arithmetic: the pixel's
-/// coordinates in f32 from the f64 view, no fused multiply-adds. The reference for every
-/// device (counts may differ on a few boundary pixels where a device's arithmetic does).
+/// coordinates in f32 from the f64 view, and the step's products and sums rounded
+/// separately or fused as `p.arithmetic` says. The reference for every device (counts may
+/// differ on a few boundary pixels where a device's arithmetic does).
 fn mandelbrot_scalar(p: &EscapeParams) -> Vec<f64> {
+    #[cfg(target_arch = "x86_64")]
+    if p.arithmetic == Arithmetic::Fused && std::arch::is_x86_feature_detected!("fma") {
+        // SAFETY: the CPU has FMA (checked).
+        return unsafe { mandelbrot_scalar_fma(p) };
+    }
+    mandelbrot_scalar_loop(p)
+}
+
+/// [`mandelbrot_scalar_loop`] compiled with FMA, so that fused steps are one instruction
+/// each rather than a call to the C library's `fmaf`, as a scalar loop written for this CPU
+/// would have them.
+///
+/// # Safety
+/// The CPU must have FMA.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "fma")]
+unsafe fn mandelbrot_scalar_fma(p: &EscapeParams) -> Vec<f64> {
+    mandelbrot_scalar_loop(p)
+}
+
+#[inline(always)]
+fn mandelbrot_scalar_loop(p: &EscapeParams) -> Vec<f64> {
     let r = p.region;
     let dx = ((r.x1 - r.x0) / p.width as f64) as f32;
     let dy = ((r.y1 - r.y0) / p.height as f64) as f32;
@@ -493,13 +529,18 @@ fn mandelbrot_scalar(p: &EscapeParams) -> Vec<f64> {
         for col in 0..p.width {
             let cx = (col as f32 + 0.5) * dx + x0;
             let (mut x, mut y, mut n) = (0f32, 0f32, 0u32);
+            let fused = p.arithmetic == Arithmetic::Fused;
             while n < p.max_iter {
                 let (xx, yy) = (x * x, y * y);
-                if xx + yy > 65536.0 {
+                let r2 = if fused { x.mul_add(x, yy) } else { xx + yy };
+                if r2 > 65536.0 {
                     break;
                 }
-                y = (x + x) * y + cy;
-                x = (xx - yy) + cx;
+                (x, y) = if fused {
+                    (x.mul_add(x, (-y).mul_add(y, cx)), (x + x).mul_add(y, cy))
+                } else {
+                    ((xx - yy) + cx, (x + x) * y + cy)
+                };
                 n += 1;
             }
             out.push(n as f64);
@@ -508,13 +549,17 @@ fn mandelbrot_scalar(p: &EscapeParams) -> Vec<f64> {
     out
 }
 
-fn escape_params(w: usize, h: usize, iters: u32) -> EscapeParams {
+fn escape_params(w: usize, h: usize, iters: u32, fused: bool) -> EscapeParams {
     EscapeParams {
         width: w,
         height: h,
         region: Region::centered(-0.75, 0.0, 3.5, w, h),
         max_iter: iters,
-        ..Default::default()
+        arithmetic: if fused {
+            Arithmetic::Fused
+        } else {
+            Arithmetic::Separate
+        },
     }
 }
 
@@ -604,8 +649,8 @@ fn measure(case: Case, dev: &Device, policy: &Policy, reference: &[f64]) -> Resu
             |y| Ok(interleave(&y.to_vec()?)),
             check,
         ),
-        Case::Mandelbrot { w, h, iters } => {
-            let p = escape_params(w, h, iters);
+        Case::Mandelbrot { w, h, iters, fused } => {
+            let p = escape_params(w, h, iters, fused);
             let mut m = on_device(
                 dev,
                 policy,
@@ -657,7 +702,9 @@ fn reference(case: Case) -> Vec<f64> {
             fft_f64(&x, n)
         }
         Case::Fft2(n) => fft2_f64(&complex_pattern(n * n, 0), n),
-        Case::Mandelbrot { w, h, iters } => mandelbrot_scalar(&escape_params(w, h, iters)),
+        Case::Mandelbrot { w, h, iters, fused } => {
+            mandelbrot_scalar(&escape_params(w, h, iters, fused))
+        }
     }
 }
 
@@ -764,8 +811,8 @@ fn anchor(case: Case, policy: &Policy, reference: &[f64]) -> Result<(&'static st
             m.err = Some(max_rel_err(&interleave(&work), reference));
             Ok(("rustfft-1thread", m))
         }
-        Case::Mandelbrot { w, h, iters } => {
-            let p = escape_params(w, h, iters);
+        Case::Mandelbrot { w, h, iters, fused } => {
+            let p = escape_params(w, h, iters, fused);
             let mut counts = Vec::new();
             let mut m = on_host(policy, |_| timed(|| counts = mandelbrot_scalar(&p)))?;
             m.err = Some(if counts == reference { 0.0 } else { 1.0 });
@@ -1087,16 +1134,18 @@ mod tests {
 
     #[test]
     fn the_scalar_reference_matches_the_cpu_backend_exactly() {
-        let p = escape_params(64, 48, 100);
-        let r = fractal::mandelbrot::<f32>(&Device::cpu(), &p).unwrap();
-        let counts: Vec<f64> = r
-            .counts
-            .to_vec()
-            .unwrap()
-            .into_iter()
-            .map(f64::from)
-            .collect();
-        assert_eq!(counts, mandelbrot_scalar(&p));
+        for fused in [false, true] {
+            let p = escape_params(64, 48, 100, fused);
+            let r = fractal::mandelbrot::<f32>(&Device::cpu(), &p).unwrap();
+            let counts: Vec<f64> = r
+                .counts
+                .to_vec()
+                .unwrap()
+                .into_iter()
+                .map(f64::from)
+                .collect();
+            assert_eq!(counts, mandelbrot_scalar(&p), "fused {fused}");
+        }
     }
 
     #[test]
