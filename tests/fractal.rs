@@ -101,6 +101,31 @@ fn escape_counts_agree_with_the_cpu() {
     });
 }
 
+/// For a Julia c beyond |c| = 255 every device tests each step (no chunks of 8 steps with one
+/// test, whose proof needs |c| <= 256): that path's counts must be the CPU's too.
+#[test]
+fn julia_sets_with_a_large_c_agree_with_the_cpu() {
+    let cpu = Device::cpu();
+    let p = EscapeParams {
+        width: 64,
+        height: 48,
+        region: Region::centered(0.0, 0.0, 40.0, 64, 48),
+        max_iter: 50,
+        ..Default::default()
+    };
+    let want = fractal::julia::<f32>(&cpu, &p, (300.0, 20.0)).unwrap();
+    let want = want.counts.to_vec().unwrap();
+    assert!(
+        want.iter().any(|&n| n > 1),
+        "the view has orbits of several steps"
+    );
+    on_every_device(|dev| {
+        let got = fractal::julia::<f32>(dev, &p, (300.0, 20.0)).unwrap();
+        let d = differing(&got.counts.to_vec().unwrap(), &want);
+        assert!(d <= 0.005, "on {dev}: {d} of pixels differ");
+    });
+}
+
 #[test]
 fn lyapunov_agrees_with_the_cpu_and_the_fixed_point() {
     let cpu = Device::cpu();
