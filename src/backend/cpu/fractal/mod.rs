@@ -350,9 +350,10 @@ mod tests {
     }
 
     /// The segment loop gives the reference loop's counts and smooth values bit for bit, with
-    /// portable, AVX2 and AVX-512 vectors, in f32 and in f64, separate and fused: Mandelbrot, a Julia set, and a Julia set whose c is too
-    /// large for chunked steps; rows that end in part of a vector; limits that are and are
-    /// not a multiple of the chunk; whole images and tasks of a few rows as `run` cuts them.
+    /// portable, AVX2 and AVX-512 vectors, in f32 and in f64, separate and fused: Mandelbrot,
+    /// a Julia set, and a Julia set whose c is too large for chunked steps; rows that end in
+    /// part of a vector; limits that are and are not a multiple of the chunk; whole images and
+    /// tasks of a few rows as `run` cuts them.
     #[test]
     fn the_segment_loops_match_the_reference_exactly() {
         // The first pixel that differs, if one does (the whole images would flood the log).

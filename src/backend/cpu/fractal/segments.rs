@@ -3,11 +3,11 @@
 //!
 //! The same products and sums in the same order as the block loop of `super` (separately
 //! rounded, or fused multiply-adds for `Arithmetic::Fused`), so the counts and |z|^2 at
-//! escape are bit for bit the same. Unlike that loop, escaped lanes
-//! keep iterating (their z runs off to infinity and NaN, which costs nothing) instead of being
-//! frozen by a blend: that takes the lane mask off the orbit's critical path, leaving a
-//! multiply and two adds per step, so the vectors in flight cover its latency. |z|^2 is
-//! caught in the step a lane escapes, and the mask only gates the count.
+//! escape are bit for bit the same. Unlike that loop, escaped lanes keep iterating (their z
+//! runs off to infinity and NaN, which costs nothing) instead of being frozen by a blend:
+//! that takes the lane mask off the orbit's critical path, leaving a multiply and two adds
+//! per step, so the vectors in flight cover its latency. |z|^2 is caught in the step a lane
+//! escapes, and the mask only gates the count.
 
 use super::{BAILOUT, Real, smooth, start};
 use crate::element::DType;
@@ -109,8 +109,9 @@ unsafe fn norm<W: Wide, const F: bool>(x: W, y: W) -> W {
 /// each row is cut into segments of one vector of pixels, S segments iterate at once,
 /// and a segment whose lanes have all escaped (or reached the limit) is written out and
 /// its slot given the next segment, so that no slot idles while others iterate. Where
-/// orbits allow (`FractalJob::chunked`), steps run in chunks of CHUNK with one escape test a chunk
-/// (see the loop). Counts and |z|^2 at escape are bit for bit the portable loop's.
+/// orbits allow (`FractalJob::chunked`), steps run in chunks of CHUNK (or twice that) with
+/// one escape test a chunk (see the loop). Counts and |z|^2 at escape are bit for bit the
+/// portable loop's.
 ///
 /// # Safety
 /// The CPU must have W's instruction set; inlined into a function compiled for it.
