@@ -206,7 +206,7 @@ fn bad_arguments_are_errors_that_say_what_is_allowed() {
 }
 
 /// `streamcore fractal --zoom Z` renders the view `--span S / Z` wide; a zoom that is not a
-/// positive finite number is an error naming the flag.
+/// positive finite number is an error naming the flag; `--fused` renders too.
 #[test]
 fn fractal_zoom_magnifies_the_view() {
     let dir = std::env::temp_dir().join(format!("streamcore-zoom-{}", std::process::id()));
@@ -246,6 +246,11 @@ fn fractal_zoom_magnifies_the_view() {
     );
     assert_eq!(za, zb, "--zoom 4 draws what --span 3.5/4 draws");
     assert_ne!(za, plain, "a zoomed view differs from the whole set");
+    // Fused arithmetic renders the same view (its counts may differ on a few pixels).
+    let (f, pf) = render(&["--fused"], "fused.png");
+    assert!(f.status.success(), "{}", text(&f.stderr));
+    assert!(text(&f.stdout).contains("GFLOP/s"), "{}", text(&f.stdout));
+    assert!(!std::fs::read(pf).unwrap().is_empty());
     for bad in ["0", "inf", "nan", "--zoom=-2"] {
         let extra: Vec<&str> = if bad.starts_with("--") {
             vec![bad]
