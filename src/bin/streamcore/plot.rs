@@ -71,11 +71,15 @@ pub fn svg(records: &[Record], title: &str) -> String {
         .filter(|r| r.kind != Kind::Ceiling && r.note.is_none())
     {
         let Some((y, unit)) = y_of(r) else { continue };
-        let name = if r.kind == Kind::Anchor {
+        let mut name = if r.kind == Kind::Anchor {
             format!("[{}]", r.device)
         } else {
             r.device.clone()
         };
+        // Fused Mandelbrot cases are lines of their own beside the separate ones.
+        if r.size.ends_with("-fused") {
+            name.push_str(" fused");
+        }
         let p = panels
             .entry(r.op.as_str())
             .or_insert((BTreeMap::new(), unit));
