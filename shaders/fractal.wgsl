@@ -6,7 +6,8 @@
 // (src/backend/cpu/fractal/): separate products and sums that no driver may fuse, or, for the
 // escape kernel with FUSED, WGSL's fma (which a driver may run fused or not).
 // Specialised by src/backend/wgpu/fractal.rs: T (f32 or f64, escape only), JULIA and FUSED
-// (true or false). The escape kernel reads its view from `view` (x0, y1, dx, dy, jx, jy in
+// (true or false), and FMA (`fma`, or `fma_wide` through f64, appended where the driver's
+// `fma` rounds twice). The escape kernel reads its view from `view` (x0, y1, dx, dy, jx, jy in
 // T), and takes `warmup` as 1 where its escape tests may run once per 8 steps.
 
 struct Params {
@@ -45,7 +46,7 @@ fn step(z: vec2<{{T}}>, c: vec2<{{T}}>) -> vec2<{{T}}> {
     let x = z.x;
     let y = z.y;
     if ({{FUSED}}) {
-        return vec2<{{T}}>(fma(x, x, fma(-y, y, c.x)), fma(x + x, y, c.y));
+        return vec2<{{T}}>({{FMA}}(x, x, {{FMA}}(-y, y, c.x)), {{FMA}}(x + x, y, c.y));
     }
     return vec2<{{T}}>((kept(x * x) - kept(y * y)) + c.x, kept((x + x) * y) + c.y);
 }
@@ -53,7 +54,7 @@ fn step(z: vec2<{{T}}>, c: vec2<{{T}}>) -> vec2<{{T}}> {
 // |z|^2, rounded as `step` is.
 fn norm(z: vec2<{{T}}>) -> {{T}} {
     if ({{FUSED}}) {
-        return fma(z.x, z.x, z.y * z.y);
+        return {{FMA}}(z.x, z.x, z.y * z.y);
     }
     return kept(z.x * z.x) + kept(z.y * z.y);
 }

@@ -963,3 +963,25 @@ fn comparisons_with_nan_are_false_except_ne() {
         assert_eq!((&f % 2.0).unwrap().to_vec().unwrap(), vec![1.5, 0.5]);
     });
 }
+
+/// An f32 fma keeps the product's low bits on every device: (1 + 2^-12)^2 - (1 + 2^-11) is
+/// 2^-24, and 0 where the product is rounded first. A Vulkan driver whose own `fma` rounds
+/// twice (lavapipe) gets it through f64 where the device has f64.
+#[test]
+fn f32_fma_keeps_the_products_low_bits_on_every_device() {
+    let p = |k: i32| 2f32.powi(k);
+    let (a, c) = (1.0 + p(-12), -(1.0 + p(-11)));
+    assert_eq!(a.mul_add(a, c), p(-24));
+    on_every_device(|dev| {
+        let wgpu_without_f64 = dev.info().backend != "cpu"
+            && dev.info().backend != "cuda"
+            && !dev.supports(DType::F64);
+        if wgpu_without_f64 {
+            return;
+        }
+        let x = Array::from_vec(dev, vec![a, 1.0], &[2]).unwrap();
+        let z = Array::from_vec(dev, vec![c, 2.0], &[2]).unwrap();
+        let got = x.fma(&x, &z).unwrap().to_vec().unwrap();
+        assert_eq!(got, vec![p(-24), 3.0], "on {dev}");
+    });
+}

@@ -81,10 +81,12 @@ pub enum Arithmetic {
     /// `y' = fma(x + x, y, cy)`, and `|z|^2 = fma(x, x, y*y)`. Four instructions a step where
     /// [`Arithmetic::Separate`] takes seven, for the same 7 counted flops: the fast choice
     /// where the hardware fuses (CPUs with FMA or NEON, CUDA). The orbits are those of a
-    /// correctly rounded fma, the same on every device that has one; a Vulkan driver may run
-    /// WGSL's `fma` as a product and a sum (lavapipe does), and then gives that device's own
-    /// orbits, whose counts can differ on more boundary pixels. Where the CPU has no FMA
-    /// instruction (x86 without AVX2), the fused form runs in software: correct but slow.
+    /// correctly rounded fma, the same on every device that has one. A Vulkan driver may run
+    /// WGSL's `fma` as a product and a sum (lavapipe does): there f32 steps go through f64
+    /// instead (the same orbits, but for a double rounding where an f64 sum lands exactly
+    /// halfway between two floats), and f64 steps give that device's own orbits, whose
+    /// counts can differ on more boundary pixels. Where the CPU has no FMA instruction (x86
+    /// without AVX2), the fused form runs in software: correct but slow.
     Fused,
 }
 

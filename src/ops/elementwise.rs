@@ -704,9 +704,10 @@ impl<T: Element> Array<T> {
     }
 
     /// `self * b + c` with broadcasting, rounded once for floats (f16 computes in f32 and
-    /// rounds twice) on the CPU, on CUDA and on Vulkan drivers that fuse WGSL's `fma`; a
-    /// driver may also run it as a product and a sum, rounded twice (lavapipe does).
-    /// Integers wrap; complex numbers multiply then add.
+    /// rounds twice) on the CPU, on CUDA and on Vulkan drivers that fuse WGSL's `fma`. A
+    /// driver may also run it as a product and a sum (lavapipe does): there f32 goes through
+    /// f64 (rounded twice only where the f64 sum is exactly halfway between two floats), and
+    /// f64 is rounded twice. Integers wrap; complex numbers multiply then add.
     pub fn fma(&self, b: &Array<T>, c: &Array<T>) -> Result<Array<T>> {
         launch(
             "fma",

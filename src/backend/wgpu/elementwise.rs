@@ -2,7 +2,7 @@
 //! dtype, dispatched in chunks no larger than the device's binding limit.
 
 use super::WgpuBackend;
-use super::kernel::{Operand, specialise};
+use super::kernel::{FMA_WIDE, Operand, fma_fused, specialise};
 use super::memory::WgpuBuffer;
 use crate::backend::{ElementwiseOp, Layout};
 use crate::element::DType;
@@ -359,7 +359,12 @@ pub(crate) fn run(
         (false, false) => 2,
     };
     let modes: String = (0..inputs.len()).map(|k| mode(k).to_string()).collect();
-    let key = format!("elementwise/{}/{d}/{modes}", op.name());
+    // An f32 fma through f64 (`FMA_WIDE`) where the driver's `fma` rounds twice.
+    let wide = matches!(op, ElementwiseOp::Fma)
+        && d == DType::F32
+        && be.features.contains(wgpu::Features::SHADER_F64)
+        && !fma_fused(be)?;
+    let key = format!("elementwise/{}/{d}/{modes}/{wide}", op.name());
     let kernel = be.kernels.get(be, &key, "main", || {
         let idx = |k: usize| match mode(k) {
             1 => "i".to_string(),
@@ -377,7 +382,11 @@ pub(crate) fn run(
             );
             loads += &format!("let {} = {calc}(in{k}[{}]);\n    ", name, idx(k));
         }
-        let (expr, helpers) = expression(op, d);
+        let (mut expr, mut helpers) = expression(op, d);
+        if wide {
+            expr = "fma_wide(x, y, z)".into();
+            helpers += FMA_WIDE;
+        }
         let f16 = d == DType::F16 || out_dtype == DType::F16;
         specialise(
             SOURCE,

@@ -3,7 +3,7 @@
 //! buffers hold no f64 portably), so a new view needs no new pipeline.
 
 use super::WgpuBackend;
-use super::kernel::{section, specialise};
+use super::kernel::{FMA_WIDE, fma_fused, section, specialise};
 use crate::backend::Backend;
 use crate::element::DType;
 use crate::error::{Error, Result};
@@ -36,12 +36,26 @@ pub(crate) fn run(
             let (jx, jy) = julia.unwrap_or((0.0, 0.0));
             let julia_s = julia.is_some().to_string();
             let fused_s = fused.to_string();
-            let key = format!("fractal/escape/{t}/{julia_s}/{fused_s}");
+            // f32 fused arithmetic on a driver whose fma rounds twice: the fma through f64
+            // where the device has it (`FMA_WIDE`), so that the orbits are those of every
+            // other device (f64 has no wider type to do the same).
+            let wide = *fused
+                && *dtype == DType::F32
+                && be.features.contains(wgpu::Features::SHADER_F64)
+                && !fma_fused(be)?;
+            let fma = if wide { "fma_wide" } else { "fma" };
+            let key = format!("fractal/escape/{t}/{julia_s}/{fused_s}/{fma}");
             let kernel = be.kernels.get(be, &key, "main", || {
-                specialise(
+                let body = specialise(
                     &section(SOURCE, "escape"),
-                    &[("T", t), ("JULIA", &julia_s), ("FUSED", &fused_s)],
-                )
+                    &[
+                        ("T", t),
+                        ("JULIA", &julia_s),
+                        ("FUSED", &fused_s),
+                        ("FMA", fma),
+                    ],
+                );
+                if wide { body + FMA_WIDE } else { body }
             })?;
             let v = [*x0, *y1, *dx, *dy, jx, jy];
             let view: Vec<u8> = if *dtype == DType::F64 {

@@ -6,6 +6,7 @@ use std::sync::{Arc, Mutex};
 
 use super::batch::SLOT;
 use super::{WgpuBackend, lock};
+use crate::backend::Backend;
 use crate::error::{Error, Result};
 
 /// Invocations per workgroup of every one-dimensional kernel (`@workgroup_size(256)`).
@@ -264,3 +265,50 @@ fn binding(b: &wgpu::Buffer, offset: u64, bytes: u64) -> wgpu::BufferBinding<'_>
         size: wgpu::BufferSize::new(bytes.div_ceil(4) * 4),
     }
 }
+
+/// One fma of values the driver cannot see: (1 + 2^-12)^2 - (1 + 2^-11) is 2^-24 when the
+/// product is not rounded first, 0 when it is.
+const PROBE: &str = "
+struct P { unused: u32 }
+@group(0) @binding(0) var<uniform> p: P;
+@group(0) @binding(1) var<storage, read_write> v: array<f32>;
+@compute @workgroup_size(1)
+fn main() {
+    if (p.unused == 0u) {
+        v[2] = fma(v[0], v[0], v[1]);
+    }
+}
+";
+
+/// Whether WGSL's `fma` rounds once on this device (Vulkan lets a driver run it as a
+/// product and a sum, and lavapipe does), probed once and remembered.
+pub(crate) fn fma_fused(be: &WgpuBackend) -> Result<bool> {
+    if let Some(&f) = be.fma_fused.get() {
+        return Ok(f);
+    }
+    let kernel = be
+        .kernels
+        .get(be, "fma-probe", "main", || PROBE.to_string())?;
+    let a = 1.0f32 + 2f32.powi(-12);
+    let c = -(1.0f32 + 2f32.powi(-11));
+    let buf = be.upload_new(bytemuck::cast_slice(&[a, c, 0.0, 0.0]))?;
+    be.dispatch(&kernel, &[0u8; 16], &[(be.raw(&buf)?, 16)], 1)?;
+    let mut out = [std::mem::MaybeUninit::<u8>::uninit(); 16];
+    be.download(&buf, &mut out)?;
+    // SAFETY: `download` wrote all 16 bytes.
+    let out: [u8; 16] = unsafe { std::mem::transmute(out) };
+    let got = f32::from_le_bytes([out[8], out[9], out[10], out[11]]);
+    Ok(*be.fma_fused.get_or_init(|| got != 0.0))
+}
+
+/// An f32 fma for drivers whose `fma` rounds twice, through f64: the product is exact
+/// there and the sum is rounded once, so the result is the fma rounded once except where
+/// that sum falls exactly halfway between two floats (then rounded twice, to even). The
+/// sum's own error would settle those ties (TwoSum), but drivers may simplify it away
+/// (lavapipe does): a tie needs the exact value within 2^-53 of a halfway point, rare
+/// enough that escape-time orbits on lavapipe match the CPU's pixel for pixel.
+pub(crate) const FMA_WIDE: &str = "
+fn fma_wide(a: f32, b: f32, c: f32) -> f32 {
+    return f32(f64(a) * f64(b) + f64(c));
+}
+";

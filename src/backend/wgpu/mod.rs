@@ -264,6 +264,8 @@ pub(crate) struct WgpuBackend {
     param_stages: batch::ParamStages,
     /// Queue submissions made (each a batch of ops).
     submits: std::sync::atomic::AtomicU64,
+    /// Whether WGSL's `fma` rounds once here (probed on first need, `kernel::fma_fused`).
+    fma_fused: std::sync::OnceLock<bool>,
 }
 
 impl WgpuBackend {
@@ -301,6 +303,7 @@ impl WgpuBackend {
             features,
             health,
             waits: Default::default(),
+            fma_fused: Default::default(),
         }
     }
 
