@@ -30,16 +30,15 @@ fn differing(a: &[u32], b: &[u32]) -> f64 {
 /// (1 + 2^-k)^2 - (1 + 2^-(k-1)) is 2^-2k (k = 27 or 12), and 0 where the product is
 /// rounded first.
 fn fma_is_fused(dev: &Device, wide: bool) -> bool {
+    fn probe<T: Element + Default>(dev: &Device, a: T, c: T) -> bool {
+        let a = Array::from_vec(dev, vec![a], &[1]).unwrap();
+        let c = Array::from_vec(dev, vec![c], &[1]).unwrap();
+        a.fma(&a, &c).unwrap().item().unwrap() != T::default()
+    }
     if wide {
-        let (a, c) = (1.0 + 2f64.powi(-27), -(1.0 + 2f64.powi(-26)));
-        let a = Array::from_vec(dev, vec![a], &[1]).unwrap();
-        let c = Array::from_vec(dev, vec![c], &[1]).unwrap();
-        a.fma(&a, &c).unwrap().item().unwrap() != 0.0
+        probe(dev, 1.0 + 2f64.powi(-27), -(1.0 + 2f64.powi(-26)))
     } else {
-        let (a, c) = (1.0 + 2f32.powi(-12), -(1.0 + 2f32.powi(-11)));
-        let a = Array::from_vec(dev, vec![a], &[1]).unwrap();
-        let c = Array::from_vec(dev, vec![c], &[1]).unwrap();
-        a.fma(&a, &c).unwrap().item().unwrap() != 0.0
+        probe(dev, 1.0 + 2f32.powi(-12), -(1.0 + 2f32.powi(-11)))
     }
 }
 

@@ -2,7 +2,7 @@
 //! dtype, dispatched in chunks no larger than the device's binding limit.
 
 use super::WgpuBackend;
-use super::kernel::{FMA_WIDE, Operand, fma_fused, specialise};
+use super::kernel::{FMA_WIDE, Operand, f32_fma_through_f64, specialise};
 use super::memory::WgpuBuffer;
 use crate::backend::{ElementwiseOp, Layout};
 use crate::element::DType;
@@ -360,10 +360,7 @@ pub(crate) fn run(
     };
     let modes: String = (0..inputs.len()).map(|k| mode(k).to_string()).collect();
     // An f32 fma through f64 (`FMA_WIDE`) where the driver's `fma` rounds twice.
-    let wide = matches!(op, ElementwiseOp::Fma)
-        && d == DType::F32
-        && be.features.contains(wgpu::Features::SHADER_F64)
-        && !fma_fused(be)?;
+    let wide = matches!(op, ElementwiseOp::Fma) && d == DType::F32 && f32_fma_through_f64(be)?;
     let key = format!("elementwise/{}/{d}/{modes}/{wide}", op.name());
     let kernel = be.kernels.get(be, &key, "main", || {
         let idx = |k: usize| match mode(k) {

@@ -3,7 +3,7 @@
 //! buffers hold no f64 portably), so a new view needs no new pipeline.
 
 use super::WgpuBackend;
-use super::kernel::{FMA_WIDE, fma_fused, section, specialise};
+use super::kernel::{FMA_WIDE, f32_fma_through_f64, section, specialise};
 use crate::backend::Backend;
 use crate::element::DType;
 use crate::error::{Error, Result};
@@ -39,10 +39,7 @@ pub(crate) fn run(
             // f32 fused arithmetic on a driver whose fma rounds twice: the fma through f64
             // where the device has it (`FMA_WIDE`), so that the orbits are those of every
             // other device (f64 has no wider type to do the same).
-            let wide = *fused
-                && *dtype == DType::F32
-                && be.features.contains(wgpu::Features::SHADER_F64)
-                && !fma_fused(be)?;
+            let wide = *fused && *dtype == DType::F32 && f32_fma_through_f64(be)?;
             let fma = if wide { "fma_wide" } else { "fma" };
             let key = format!("fractal/escape/{t}/{julia_s}/{fused_s}/{fma}");
             let kernel = be.kernels.get(be, &key, "main", || {

@@ -301,6 +301,12 @@ pub(crate) fn fma_fused(be: &WgpuBackend) -> Result<bool> {
     Ok(*be.fma_fused.get_or_init(|| got != 0.0))
 }
 
+/// Whether f32 fmas go through f64 ([`FMA_WIDE`]) here: where the driver's `fma` rounds
+/// twice and the device has f64.
+pub(crate) fn f32_fma_through_f64(be: &WgpuBackend) -> Result<bool> {
+    Ok(be.features.contains(wgpu::Features::SHADER_F64) && !fma_fused(be)?)
+}
+
 /// An f32 fma for drivers whose `fma` rounds twice, through f64: the product is exact
 /// there and the sum is rounded once, so the result is the fma rounded once except where
 /// that sum falls exactly halfway between two floats (then rounded twice, to even). The
