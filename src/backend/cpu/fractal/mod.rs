@@ -42,34 +42,26 @@ trait Real:
     /// `self * a + b`, rounded once (in software where the CPU has no FMA).
     fn mul_add(self, a: Self, b: Self) -> Self;
 }
-impl Real for f32 {
-    #[inline(always)]
-    fn mul_add(self, a: f32, b: f32) -> f32 {
-        f32::mul_add(self, a, b)
-    }
-    #[inline(always)]
-    fn of(v: f64) -> f32 {
-        v as f32
-    }
-    #[inline(always)]
-    fn f32(self) -> f32 {
-        self
-    }
+/// The [`Real`] impls: conversions by `as` (a no-op for the type itself).
+macro_rules! real {
+    ($($t:ty),*) => {$(
+        impl Real for $t {
+            #[inline(always)]
+            fn of(v: f64) -> $t {
+                v as $t
+            }
+            #[inline(always)]
+            fn f32(self) -> f32 {
+                self as f32
+            }
+            #[inline(always)]
+            fn mul_add(self, a: $t, b: $t) -> $t {
+                <$t>::mul_add(self, a, b)
+            }
+        }
+    )*};
 }
-impl Real for f64 {
-    #[inline(always)]
-    fn mul_add(self, a: f64, b: f64) -> f64 {
-        f64::mul_add(self, a, b)
-    }
-    #[inline(always)]
-    fn of(v: f64) -> f64 {
-        v
-    }
-    #[inline(always)]
-    fn f32(self) -> f32 {
-        self as f32
-    }
-}
+real!(f32, f64);
 
 /// Renders `job` into `values` and `counts` (one f32 and one u32 per pixel).
 pub(crate) fn run(job: &FractalJob, values: &mut [u8], counts: &mut [u8]) {
