@@ -6,7 +6,7 @@ use std::sync::{Arc, Mutex};
 
 use super::batch::SLOT;
 use super::{WgpuBackend, lock};
-use crate::backend::Backend;
+use crate::backend::{Backend, as_uninit};
 use crate::error::{Error, Result};
 
 /// Invocations per workgroup of every one-dimensional kernel (`@workgroup_size(256)`).
@@ -293,11 +293,9 @@ pub(crate) fn fma_fused(be: &WgpuBackend) -> Result<bool> {
     let c = -(1.0f32 + 2f32.powi(-11));
     let buf = be.upload_new(bytemuck::cast_slice(&[a, c, 0.0, 0.0]))?;
     be.dispatch(&kernel, &[0u8; 16], &[(be.raw(&buf)?, 16)], 1)?;
-    let mut out = [std::mem::MaybeUninit::<u8>::uninit(); 16];
-    be.download(&buf, &mut out)?;
-    // SAFETY: `download` wrote all 16 bytes.
-    let out: [u8; 16] = unsafe { std::mem::transmute(out) };
-    let got = f32::from_le_bytes([out[8], out[9], out[10], out[11]]);
+    let mut out = [0f32; 4];
+    be.download(&buf, as_uninit(bytemuck::cast_slice_mut(&mut out)))?;
+    let got = out[2];
     Ok(*be.fma_fused.get_or_init(|| got != 0.0))
 }
 
