@@ -100,11 +100,13 @@ impl Suite {
         }
         v.extend(ffts.iter().map(|&(n, batch)| Fft { n, batch }));
         v.extend(ffts2.iter().map(|&n| Fft2(n)));
-        for fused in [false, true] {
-            v.extend(
-                frac.iter()
-                    .map(|&(w, h, iters)| Mandelbrot { w, h, iters, fused }),
-            );
+        for arithmetic in [Arithmetic::Separate, Arithmetic::Fused] {
+            v.extend(frac.iter().map(|&(w, h, iters)| Mandelbrot {
+                w,
+                h,
+                iters,
+                arithmetic,
+            }));
         }
         v
     }
@@ -143,13 +145,12 @@ pub enum Case {
     Fft { n: usize, batch: usize },
     /// One n x n complex 2-D transform.
     Fft2(usize),
-    /// A w x h Mandelbrot image of up to `iters` iterations per pixel, with separately
-    /// rounded steps or (`fused`) fused multiply-adds.
+    /// A w x h Mandelbrot image of up to `iters` iterations per pixel in `arithmetic`.
     Mandelbrot {
         w: usize,
         h: usize,
         iters: u32,
-        fused: bool,
+        arithmetic: Arithmetic,
     },
 }
 
@@ -192,8 +193,14 @@ impl Case {
             Case::Fft { n, batch } => format!("{n}x{batch}"),
             Case::Fft2(n) => format!("{n}x{n}"),
             Case::Mandelbrot {
-                w, h, iters, fused, ..
-            } => format!("{w}x{h}x{iters}{}", if fused { "-fused" } else { "" }),
+                w,
+                h,
+                iters,
+                arithmetic,
+            } => {
+                let fused = arithmetic == Arithmetic::Fused;
+                format!("{w}x{h}x{iters}{}", if fused { "-fused" } else { "" })
+            }
         }
     }
 
@@ -523,13 +530,13 @@ fn mandelbrot_scalar_loop(p: &EscapeParams) -> Vec<f64> {
     let dx = ((r.x1 - r.x0) / p.width as f64) as f32;
     let dy = ((r.y1 - r.y0) / p.height as f64) as f32;
     let (x0, y1) = (r.x0 as f32, r.y1 as f32);
+    let fused = p.arithmetic == Arithmetic::Fused;
     let mut out = Vec::with_capacity(p.width * p.height);
     for row in 0..p.height {
         let cy = y1 - (row as f32 + 0.5) * dy;
         for col in 0..p.width {
             let cx = (col as f32 + 0.5) * dx + x0;
             let (mut x, mut y, mut n) = (0f32, 0f32, 0u32);
-            let fused = p.arithmetic == Arithmetic::Fused;
             while n < p.max_iter {
                 let (xx, yy) = (x * x, y * y);
                 let r2 = if fused { x.mul_add(x, yy) } else { xx + yy };
@@ -549,17 +556,13 @@ fn mandelbrot_scalar_loop(p: &EscapeParams) -> Vec<f64> {
     out
 }
 
-fn escape_params(w: usize, h: usize, iters: u32, fused: bool) -> EscapeParams {
+fn escape_params(w: usize, h: usize, iters: u32, arithmetic: Arithmetic) -> EscapeParams {
     EscapeParams {
         width: w,
         height: h,
         region: Region::centered(-0.75, 0.0, 3.5, w, h),
         max_iter: iters,
-        arithmetic: if fused {
-            Arithmetic::Fused
-        } else {
-            Arithmetic::Separate
-        },
+        arithmetic,
     }
 }
 
@@ -649,8 +652,13 @@ fn measure(case: Case, dev: &Device, policy: &Policy, reference: &[f64]) -> Resu
             |y| Ok(interleave(&y.to_vec()?)),
             check,
         ),
-        Case::Mandelbrot { w, h, iters, fused } => {
-            let p = escape_params(w, h, iters, fused);
+        Case::Mandelbrot {
+            w,
+            h,
+            iters,
+            arithmetic,
+        } => {
+            let p = escape_params(w, h, iters, arithmetic);
             let mut m = on_device(
                 dev,
                 policy,
@@ -702,9 +710,12 @@ fn reference(case: Case) -> Vec<f64> {
             fft_f64(&x, n)
         }
         Case::Fft2(n) => fft2_f64(&complex_pattern(n * n, 0), n),
-        Case::Mandelbrot { w, h, iters, fused } => {
-            mandelbrot_scalar(&escape_params(w, h, iters, fused))
-        }
+        Case::Mandelbrot {
+            w,
+            h,
+            iters,
+            arithmetic,
+        } => mandelbrot_scalar(&escape_params(w, h, iters, arithmetic)),
     }
 }
 
@@ -811,8 +822,13 @@ fn anchor(case: Case, policy: &Policy, reference: &[f64]) -> Result<(&'static st
             m.err = Some(max_rel_err(&interleave(&work), reference));
             Ok(("rustfft-1thread", m))
         }
-        Case::Mandelbrot { w, h, iters, fused } => {
-            let p = escape_params(w, h, iters, fused);
+        Case::Mandelbrot {
+            w,
+            h,
+            iters,
+            arithmetic,
+        } => {
+            let p = escape_params(w, h, iters, arithmetic);
             let mut counts = Vec::new();
             let mut m = on_host(policy, |_| timed(|| counts = mandelbrot_scalar(&p)))?;
             m.err = Some(if counts == reference { 0.0 } else { 1.0 });
@@ -1134,8 +1150,8 @@ mod tests {
 
     #[test]
     fn the_scalar_reference_matches_the_cpu_backend_exactly() {
-        for fused in [false, true] {
-            let p = escape_params(64, 48, 100, fused);
+        for arithmetic in [Arithmetic::Separate, Arithmetic::Fused] {
+            let p = escape_params(64, 48, 100, arithmetic);
             let r = fractal::mandelbrot::<f32>(&Device::cpu(), &p).unwrap();
             let counts: Vec<f64> = r
                 .counts
@@ -1144,7 +1160,7 @@ mod tests {
                 .into_iter()
                 .map(f64::from)
                 .collect();
-            assert_eq!(counts, mandelbrot_scalar(&p), "fused {fused}");
+            assert_eq!(counts, mandelbrot_scalar(&p), "{arithmetic:?}");
         }
     }
 
