@@ -165,6 +165,8 @@ fn a_million_points_and_batched_strided_axes() {
             // Strided axes that fit one block but run as two steps of many columns.
             (&[1024, 16][..], 0),
             (&[2, 4096, 8][..], 1),
+            // Rows of 1024: the CPU's own AVX-512 kernel where it has one, both ways.
+            (&[3, 1024][..], 1),
         ] {
             let len: usize = shape.iter().product();
             let v = rounded::<Complex32>(&random_c64(&mut r, len));
@@ -461,8 +463,14 @@ fn real_transforms_match_the_f64_reference() {
             (3, 1000),
         ]
         .into_iter()
-        .chain([(2, 1024), (1, 4096), (2, 65536), (1, 17), (2, 97)])
-        {
+        .chain([
+            (2, 1024),
+            (3, 2048),
+            (1, 4096),
+            (2, 65536),
+            (1, 17),
+            (2, 97),
+        ]) {
             let v: Vec<f64> = (0..rows * n).map(|_| r.random_range(-1.0..1.0)).collect();
             let x = Array::from_vec(dev, v.iter().map(|&a| R::from_f64(a)).collect(), &[rows, n])
                 .unwrap();

@@ -1,5 +1,5 @@
 //! CPU side of the FFT: rustfft (its own AVX/SSE/NEON kernels and algorithm choice for every
-//! length) on rows in parallel; strided axes in blocks of columns gathered into rows,
+//! length; our own AVX-512 kernel for 1024 points of f32) on rows in parallel; strided axes in blocks of columns gathered into rows,
 //! transformed and scattered back, so no whole-array transpose is made; long single
 //! transforms split in two such passes of shorter ones (four-step), so that every core works.
 
@@ -31,6 +31,12 @@ fn block_columns<T>(n: usize) -> usize {
 const TILE: usize = 8;
 /// Elements per task for rows (at least one whole row).
 const TASK: usize = 1 << 15;
+/// Inputs up to this size go to our own kernels out of place, without the copy first. Those
+/// kernels read their input in strided blocks and write their output scattered, which the
+/// caches absorb but memory does not: for rows of 1024 c32, out of place measured 1.3x to
+/// 1.5x faster than copy + in place up to 4 MiB of input, 1.1x at 8 MiB, and 0.55x at
+/// 16 MiB, where input and output no longer fit the 32 MiB L3 (ci, 2026-11-23).
+const DIRECT_MAX: usize = 4 << 20;
 /// Transforms at least this long run four-step when there are fewer of them than threads.
 /// On the 2-core CI machine four-step measured 1.3x to 1.5x rustfft's single-threaded time
 /// from 2^20 up, about even at 2^19, and slower below (2026-11-22, BENCHMARKS.md).
@@ -100,29 +106,40 @@ fn plan<T: Scratch>(m: &Cache<T>, n: usize, inverse: bool) -> Arc<dyn Fft<T>> {
     f
 }
 
-fn shared_plan<T: FftNum>(m: &Cache<T>, n: usize, inverse: bool) -> Arc<dyn Fft<T>> {
+fn shared_plan<T: FftNum + Own>(m: &Cache<T>, n: usize, inverse: bool) -> Arc<dyn Fft<T>> {
     let mut g = lock(m);
     let (planner, cache) = &mut *g;
     cache
         .entry((n, inverse))
         .or_insert_with(|| {
-            let dir = if inverse {
-                FftDirection::Inverse
-            } else {
-                FftDirection::Forward
-            };
-            planner.plan_fft(n, dir)
+            T::own_plan(n, inverse).unwrap_or_else(|| {
+                let dir = if inverse {
+                    FftDirection::Inverse
+                } else {
+                    FftDirection::Forward
+                };
+                planner.plan_fft(n, dir)
+            })
         })
         .clone()
 }
 
 /// Per-thread scratch for rustfft, kept between calls: allocating (and zeroing) it per
-/// call costs as much as a 64K-point transform. And the plan the thread used last (rustfft
-/// plans depend on the length and direction only, so any backend's may be reused).
-pub(crate) trait Scratch: FftNum {
+/// call costs as much as a 64K-point transform. And the plan the thread used last (plans
+/// depend on the length and direction only, so any backend's may be reused).
+pub(crate) trait Scratch: FftNum + Own {
     fn with_scratch<R>(len: usize, f: impl FnOnce(&mut [Complex<Self>]) -> R) -> R;
     fn last_plan(n: usize, inverse: bool) -> Option<Arc<dyn Fft<Self>>>;
     fn set_last_plan(n: usize, inverse: bool, f: Arc<dyn Fft<Self>>);
+}
+
+/// streamcore's own CPU FFT kernels, by element type, for the lengths they cover.
+pub(crate) trait Own: Sized {
+    /// Whether this CPU runs length n with streamcore's own kernel, which reads its input
+    /// directly: out of place, it costs no more than in place (rustfft's plans copy first).
+    fn has_own(n: usize) -> bool;
+    /// That kernel's plan, where [`Own::has_own`] says there is one.
+    fn own_plan(n: usize, inverse: bool) -> Option<Arc<dyn Fft<Self>>>;
 }
 
 type LastPlan<T> = std::cell::RefCell<Option<(usize, bool, Arc<dyn Fft<T>>)>>;
@@ -160,6 +177,42 @@ macro_rules! scratch_impl {
 }
 scratch_impl!(f32, SCRATCH_F32, LAST_F32);
 scratch_impl!(f64, SCRATCH_F64, LAST_F64);
+
+/// The AVX-512 1024-point kernel (`fft_avx512`), where the CPU has AVX-512F and
+/// STREAMCORE_CPU_ISA does not rule it out.
+#[cfg(target_arch = "x86_64")]
+fn own_f32(n: usize) -> bool {
+    n == super::fft_avx512::N && super::simd::isa() >= super::simd::Isa::Avx512
+}
+
+#[cfg(not(target_arch = "x86_64"))]
+fn own_f32(_n: usize) -> bool {
+    false
+}
+
+impl Own for f32 {
+    fn has_own(n: usize) -> bool {
+        own_f32(n)
+    }
+    fn own_plan(n: usize, inverse: bool) -> Option<Arc<dyn Fft<f32>>> {
+        #[cfg(target_arch = "x86_64")]
+        if own_f32(n) {
+            return super::fft_avx512::Fft1024::new(inverse).map(|f| Arc::new(f) as _);
+        }
+        let _ = (n, inverse);
+        None
+    }
+}
+
+/// No f64 kernels of our own yet: rustfft runs every f64 length.
+impl Own for f64 {
+    fn has_own(_n: usize) -> bool {
+        false
+    }
+    fn own_plan(_n: usize, _inverse: bool) -> Option<Arc<dyn Fft<f64>>> {
+        None
+    }
+}
 
 /// Transforms `src` (`[outer, n, inner]` complex elements of `d`) into `dst`, scaled.
 pub(crate) fn run(
@@ -451,9 +504,15 @@ fn typed<T: Scratch>(
     let scratch_len = fft.get_inplace_scratch_len();
     if inner == 1 {
         let rows = (TASK / n).max(1);
+        let direct = T::has_own(n) && std::mem::size_of_val(src) <= DIRECT_MAX;
         let run = |(d, s): (&mut [Complex<T>], &[Complex<T>])| {
-            d.copy_from_slice(s);
-            T::with_scratch(scratch_len, |scratch| fft.process_with_scratch(d, scratch));
+            if direct {
+                let len = fft.get_immutable_scratch_len();
+                T::with_scratch(len, |sc| fft.process_immutable_with_scratch(s, d, sc));
+            } else {
+                d.copy_from_slice(s);
+                T::with_scratch(scratch_len, |sc| fft.process_with_scratch(d, sc));
+            }
             scaled(d, scale);
         };
         if outer <= rows {

@@ -20,6 +20,8 @@ macro_rules! with_dtype {
 
 pub(crate) mod elementwise;
 pub(crate) mod fft;
+#[cfg(target_arch = "x86_64")]
+pub(crate) mod fft_avx512;
 pub(crate) mod fractal;
 pub(crate) mod matmul;
 pub(crate) mod random;
