@@ -1,5 +1,5 @@
 //! CPU side of the FFT: rustfft (its own AVX/SSE/NEON kernels and algorithm choice for every
-//! length; our own AVX-512 kernel for 1024 points of f32) on rows in parallel; strided axes in blocks of columns gathered into rows,
+//! length; our own AVX-512 kernels for 1024 and 4096 points of f32) on rows in parallel; strided axes in blocks of columns gathered into rows,
 //! transformed and scattered back, so no whole-array transpose is made; long single
 //! transforms split in two such passes of shorter ones (four-step), so that every core works.
 
@@ -178,11 +178,11 @@ macro_rules! scratch_impl {
 scratch_impl!(f32, SCRATCH_F32, LAST_F32);
 scratch_impl!(f64, SCRATCH_F64, LAST_F64);
 
-/// The AVX-512 1024-point kernel (`fft_avx512`), where the CPU has AVX-512F and
+/// The AVX-512 1024- and 4096-point kernels (`fft_avx512`), where the CPU has AVX-512F and
 /// STREAMCORE_CPU_ISA does not rule it out.
 #[cfg(target_arch = "x86_64")]
 fn own_f32(n: usize) -> bool {
-    n == super::fft_avx512::N && super::simd::isa() >= super::simd::Isa::Avx512
+    super::fft_avx512::LENGTHS.contains(&n) && super::simd::isa() >= super::simd::Isa::Avx512
 }
 
 #[cfg(not(target_arch = "x86_64"))]
@@ -197,7 +197,7 @@ impl Own for f32 {
     fn own_plan(n: usize, inverse: bool) -> Option<Arc<dyn Fft<f32>>> {
         #[cfg(target_arch = "x86_64")]
         if own_f32(n) {
-            return super::fft_avx512::Fft1024::new(inverse).map(|f| Arc::new(f) as _);
+            return super::fft_avx512::plan(n, inverse);
         }
         let _ = (n, inverse);
         None

@@ -1,25 +1,37 @@
-//! A 1024-point complex f32 FFT in AVX-512, faster than rustfft's AVX2 plan for that length:
-//! two passes of 32-point transforms over the data seen as 32 x 32, eight columns per register.
+//! 1024- and 4096-point complex f32 FFTs in AVX-512, faster than rustfft's AVX2 plans for
+//! those lengths: two passes of R-point transforms (R = 32 or 64) over the data seen as
+//! R x R, eight columns per register.
 //!
-//! With j = 32 j1 + j2 and k = k1 + 32 k2,
-//! `X[k] = sum_j2 w^(j2 k1) w32^(j2 k2) sum_j1 x[j] w32^(j1 k1)` (w = exp(-+2 pi i / 1024)).
-//! Pass A transforms the 32 columns (a register holds 8 of them, so the 32-point transform
+//! With n = R^2, j = R j1 + j2 and k = k1 + R k2,
+//! `X[k] = sum_j2 w^(j2 k1) wR^(j2 k2) sum_j1 x[j] wR^(j1 k1)` (w = exp(-+2 pi i / n)).
+//! Pass A transforms the R columns (a register holds 8 of them, so the R-point transform
 //! runs across registers, never inside one), multiplies by `w^(j2 k1)` and writes the result
 //! transposed, `t[j2][k1]`, in 8 x 8 blocks. Pass B transforms the columns of `t` the same
-//! way, which leaves `X[k1 + 32 k2]` at row k2, column k1: in order. Pass B reads and writes
+//! way, which leaves `X[k1 + R k2]` at row k2, column k1: in order. Pass B reads and writes
 //! the same block of columns only, so it runs in place; pass A cannot, so an in-place
 //! transform goes through scratch and an out-of-place one through its output. Every twiddle
 //! is made in f64 and rounded once.
 
 use std::arch::x86_64::*;
 
+use std::sync::Arc;
+
 use num_complex::Complex32;
 use rustfft::{Direction, Fft, FftDirection, Length};
 
-/// The transform length.
-pub(crate) const N: usize = 1024;
-/// Its square root: the side of the matrix both passes work on.
-const R: usize = 32;
+/// The lengths these kernels transform.
+pub(crate) const LENGTHS: [usize; 2] = [1024, 4096];
+
+/// The plan for length n in one direction, where n is one of [`LENGTHS`] and the CPU has
+/// AVX-512F.
+pub(crate) fn plan(n: usize, inverse: bool) -> Option<Arc<dyn Fft<f32>>> {
+    match n {
+        1024 => Square::<32>::new(inverse).map(|f| Arc::new(f) as _),
+        4096 => Square::<64>::new(inverse).map(|f| Arc::new(f) as _),
+        _ => None,
+    }
+}
+
 /// Complex numbers in one register.
 const L: usize = 8;
 
@@ -31,19 +43,30 @@ type V = __m512;
 #[repr(C, align(64))]
 struct Row([f32; 16]);
 
-/// A planned 1024-point transform in one direction, for CPUs with AVX-512F.
-pub(crate) struct Fft1024 {
+/// A planned transform of R^2 points (R = 32 or 64) in one direction, for CPUs with
+/// AVX-512F.
+pub(crate) struct Square<const R: usize> {
     inverse: bool,
-    /// `w32^m` for m < 32, as (re, im), conjugated for the inverse.
-    w32: [[f32; 2]; R],
+    /// `wR^m` for m < R, as (re, im), conjugated for the inverse (a fixed 64, so that
+    /// indexing by constants needs no bounds checks).
+    w: [[f32; 2]; 64],
     /// Pass A's twiddles `w^(j2 k1)`: for each k1 and block of 8 columns, the real parts
     /// then the imaginary parts, each duplicated into both halves of the lanes' pairs.
     tw: Box<[[Row; 2]]>,
 }
 
-impl Fft1024 {
+impl<const R: usize> Square<R> {
+    /// The transform length.
+    const N: usize = R * R;
+    /// Scratch: one transform, plus room to start it at one of 8 offsets 512 bytes apart.
+    const SCRATCH: usize = Self::N + 448;
+
     /// The plan, or None where the CPU lacks AVX-512F.
-    pub(crate) fn new(inverse: bool) -> Option<Fft1024> {
+    fn new(inverse: bool) -> Option<Square<R>> {
+        assert!(
+            R == 32 || R == 64,
+            "no {R}-point transform across registers"
+        );
         if !std::arch::is_x86_feature_detected!("avx512f") {
             return None;
         }
@@ -52,8 +75,8 @@ impl Fft1024 {
             let a = sign * 2.0 * std::f64::consts::PI * (e % n) as f64 / n as f64;
             (a.cos(), a.sin())
         };
-        let mut w32 = [[0.0; 2]; R];
-        for (m, v) in w32.iter_mut().enumerate() {
+        let mut wr = [[0.0; 2]; 64];
+        for (m, v) in wr.iter_mut().enumerate().take(R) {
             let (c, s) = w(m, R);
             *v = [c as f32, s as f32];
         }
@@ -62,29 +85,29 @@ impl Fft1024 {
             for b in 0..R / L {
                 let t = &mut tw[k1 * (R / L) + b];
                 for l in 0..L {
-                    let (c, s) = w((b * L + l) * k1, N);
+                    let (c, s) = w((b * L + l) * k1, Self::N);
                     t[0].0[2 * l..2 * l + 2].fill(c as f32);
                     t[1].0[2 * l..2 * l + 2].fill(s as f32);
                 }
             }
         }
-        Some(Fft1024 { inverse, w32, tw })
+        Some(Square { inverse, w: wr, tw })
     }
 
     /// Pass A from `src` into `t`, then pass B from `t` into `dst`. `t` may be `dst`, but
     /// must not overlap `src`; `src` may be `dst`.
     ///
     /// # Safety
-    /// Each pointer addresses N complex numbers; the CPU has AVX-512F.
+    /// Each pointer addresses R^2 complex numbers; the CPU has AVX-512F.
     unsafe fn run(&self, src: *const Complex32, t: *mut Complex32, dst: *mut Complex32) {
         // SAFETY: the caller's; `new` checked the CPU.
         unsafe {
             if self.inverse {
-                pass_a::<true>(self, src.cast(), t.cast());
-                pass_b::<true>(self, t.cast(), dst.cast());
+                pass_a::<true, R>(self, src.cast(), t.cast());
+                pass_b::<true, R>(self, t.cast(), dst.cast());
             } else {
-                pass_a::<false>(self, src.cast(), t.cast());
-                pass_b::<false>(self, t.cast(), dst.cast());
+                pass_a::<false, R>(self, src.cast(), t.cast());
+                pass_b::<false, R>(self, t.cast(), dst.cast());
             }
         }
     }
@@ -176,7 +199,7 @@ unsafe fn dft32<const INV: bool>(
     ss: usize,
     dst: *mut f32,
     ds: usize,
-    w32: &[[f32; 2]; R],
+    w32: &[[f32; 2]; 64],
     one: V,
 ) {
     unsafe {
@@ -197,13 +220,75 @@ unsafe fn dft32<const INV: bool>(
     }
 }
 
+/// The 64-point transform across registers, as [`dft32`] does 32 points: 8 transforms of 8
+/// (rows `8 p1 + p2`), twiddles `w64^(p2 q1)`, then 8 transforms of 8 into rows
+/// `q1 + 8 q2`. The 64 values between the two halves go through a block on the stack.
+#[inline(always)]
+unsafe fn dft64<const INV: bool>(
+    src: *const f32,
+    ss: usize,
+    dst: *mut f32,
+    ds: usize,
+    w64: &[[f32; 2]; 64],
+    one: V,
+) {
+    unsafe {
+        let mut tmp = std::mem::MaybeUninit::<[Row; 64]>::uninit();
+        let tp = tmp.as_mut_ptr().cast::<f32>();
+        for p2 in 0..8 {
+            let mut a = [_mm512_setzero_ps(); 8];
+            for (p1, x) in a.iter_mut().enumerate() {
+                *x = _mm512_loadu_ps(src.add((8 * p1 + p2) * ss));
+            }
+            let z = dft8::<INV>(a, w64[8], w64[24], one);
+            for (q1, x) in z.into_iter().enumerate() {
+                let x = if p2 > 0 && q1 > 0 {
+                    cmul1(x, w64[p2 * q1])
+                } else {
+                    x
+                };
+                _mm512_store_ps(tp.add(16 * (8 * p2 + q1)), x);
+            }
+        }
+        for q1 in 0..8 {
+            let mut a = [_mm512_setzero_ps(); 8];
+            for (p2, x) in a.iter_mut().enumerate() {
+                *x = _mm512_load_ps(tp.add(16 * (8 * p2 + q1)));
+            }
+            let o = dft8::<INV>(a, w64[8], w64[24], one);
+            for (q2, x) in o.into_iter().enumerate() {
+                _mm512_storeu_ps(dst.add((q1 + 8 * q2) * ds), x);
+            }
+        }
+    }
+}
+
+/// The R-point transform across registers, [`dft32`] or [`dft64`].
+#[inline(always)]
+unsafe fn dft<const INV: bool, const R: usize>(
+    src: *const f32,
+    ss: usize,
+    dst: *mut f32,
+    ds: usize,
+    w: &[[f32; 2]; 64],
+    one: V,
+) {
+    unsafe {
+        if R == 32 {
+            dft32::<INV>(src, ss, dst, ds, w, one)
+        } else {
+            dft64::<INV>(src, ss, dst, ds, w, one)
+        }
+    }
+}
+
 /// Column P2 of the 32-point transform: the 8-point transform of rows `4 p1 + P2`, times
 /// `w32^(P2 q1)`.
 #[inline(always)]
 unsafe fn col<const INV: bool, const P2: usize>(
     src: *const f32,
     ss: usize,
-    w32: &[[f32; 2]; R],
+    w32: &[[f32; 2]; 64],
     one: V,
 ) -> [V; 8] {
     unsafe {
@@ -260,19 +345,19 @@ unsafe fn transpose8(r: [V; 8]) -> [V; 8] {
     }
 }
 
-/// Pass A: the 32-point transforms of src's columns, twiddled, into `t` transposed.
+/// Pass A: the R-point transforms of src's columns, twiddled, into `t` transposed.
 ///
 /// # Safety
-/// `src` and `t` address N complex numbers each and do not overlap.
+/// `src` and `t` address R^2 complex numbers each and do not overlap.
 #[target_feature(enable = "avx512f")]
-unsafe fn pass_a<const INV: bool>(f: &Fft1024, src: *const f32, t: *mut f32) {
+unsafe fn pass_a<const INV: bool, const R: usize>(f: &Square<R>, src: *const f32, t: *mut f32) {
     let one = _mm512_set1_ps(std::hint::black_box(1.0));
     // The 32 rows of one block's transform: each is written before it is read.
     let mut y = std::mem::MaybeUninit::<[Row; R]>::uninit();
     let yp = y.as_mut_ptr().cast::<f32>();
     for b in 0..R / L {
         // SAFETY: rows j1 of columns 8b..8b + 8 of the 32 x 32 input, into y.
-        unsafe { dft32::<INV>(src.add(2 * L * b), 2 * R, yp, 16, &f.w32, one) };
+        unsafe { dft::<INV, R>(src.add(2 * L * b), 2 * R, yp, 16, &f.w, one) };
         for c in 0..R / L {
             let mut r = [_mm512_setzero_ps(); 8];
             for (i, x) in r.iter_mut().enumerate() {
@@ -298,35 +383,35 @@ unsafe fn pass_a<const INV: bool>(f: &Fft1024, src: *const f32, t: *mut f32) {
     }
 }
 
-/// Pass B: the 32-point transforms of t's columns into `dst` (which may be `t`).
+/// Pass B: the R-point transforms of t's columns into `dst` (which may be `t`).
 ///
 /// # Safety
-/// `t` and `dst` address N complex numbers each, and are the same or do not overlap.
+/// `t` and `dst` address R^2 complex numbers each, and are the same or do not overlap.
 #[target_feature(enable = "avx512f")]
-unsafe fn pass_b<const INV: bool>(f: &Fft1024, t: *const f32, dst: *mut f32) {
+unsafe fn pass_b<const INV: bool, const R: usize>(f: &Square<R>, t: *const f32, dst: *mut f32) {
     let one = _mm512_set1_ps(std::hint::black_box(1.0));
     for c in 0..R / L {
         // SAFETY: rows j2 of columns 8c..8c + 8 of t, into the same columns of dst.
         unsafe {
-            dft32::<INV>(
+            dft::<INV, R>(
                 t.add(2 * L * c),
                 2 * R,
                 dst.add(2 * L * c),
                 2 * R,
-                &f.w32,
+                &f.w,
                 one,
             )
         };
     }
 }
 
-impl Length for Fft1024 {
+impl<const R: usize> Length for Square<R> {
     fn len(&self) -> usize {
-        N
+        Self::N
     }
 }
 
-impl Direction for Fft1024 {
+impl<const R: usize> Direction for Square<R> {
     fn fft_direction(&self) -> FftDirection {
         if self.inverse {
             FftDirection::Inverse
@@ -338,15 +423,12 @@ impl Direction for Fft1024 {
 
 /// Panics as rustfft's plans do when a buffer is not whole transforms: a bug in the caller,
 /// never user input (the backend sizes every buffer).
-fn check(what: &str, len: usize) {
+fn check(n: usize, what: &str, len: usize) {
     assert!(
-        len.is_multiple_of(N),
-        "1024-point FFT given a {what} of {len} elements, not a multiple of 1024"
+        len.is_multiple_of(n),
+        "{n}-point FFT given a {what} of {len} elements, not a multiple of {n}"
     );
 }
-
-/// Scratch: one transform, plus room to start it at one of 8 offsets 512 bytes apart.
-const SCRATCH: usize = N + 448;
 
 /// Whether two buffers' addresses are at least 256 bytes apart modulo 4096. Pass A loads
 /// from one while it stores to the other, and a load whose address matches an in-flight
@@ -359,11 +441,17 @@ fn apart(a: *const Complex32, b: *const Complex32) -> bool {
 
 /// Where in `scratch` pass A may write: the first of its 8 offsets apart from `src` and
 /// `dst` (some always is: each rules out at most 2 of them).
-fn spot(scratch: &mut [Complex32], src: *const Complex32, dst: *const Complex32) -> *mut Complex32 {
+fn spot(
+    n: usize,
+    scratch: &mut [Complex32],
+    src: *const Complex32,
+    dst: *const Complex32,
+) -> *mut Complex32 {
     assert!(
-        scratch.len() >= SCRATCH,
-        "1024-point FFT given {} of scratch, not {SCRATCH}",
-        scratch.len()
+        scratch.len() >= n + 448,
+        "{n}-point FFT given {} of scratch, not {}",
+        scratch.len(),
+        n + 448
     );
     (0..8)
         .map(|i| scratch[64 * i..].as_mut_ptr())
@@ -371,13 +459,14 @@ fn spot(scratch: &mut [Complex32], src: *const Complex32, dst: *const Complex32)
         .unwrap_or(scratch.as_mut_ptr())
 }
 
-impl Fft<f32> for Fft1024 {
+impl<const R: usize> Fft<f32> for Square<R> {
     fn process_with_scratch(&self, buffer: &mut [Complex32], scratch: &mut [Complex32]) {
-        check("buffer", buffer.len());
-        for x in buffer.chunks_exact_mut(N) {
+        let n = Self::N;
+        check(n, "buffer", buffer.len());
+        for x in buffer.chunks_exact_mut(n) {
             let p = x.as_mut_ptr();
-            let t = spot(scratch, p, p);
-            // SAFETY: N elements each (t has N after it: SCRATCH); scratch is not the buffer.
+            let t = spot(n, scratch, p, p);
+            // SAFETY: n elements each (t has n after it: SCRATCH); scratch is not the buffer.
             unsafe { self.run(p, t, p) };
         }
     }
@@ -397,35 +486,36 @@ impl Fft<f32> for Fft1024 {
         output: &mut [Complex32],
         scratch: &mut [Complex32],
     ) {
-        check("input", input.len());
+        let n = Self::N;
+        check(n, "input", input.len());
         assert_eq!(
             input.len(),
             output.len(),
-            "1024-point FFT: input and output lengths differ"
+            "{n}-point FFT: input and output lengths differ"
         );
-        for (x, y) in input.chunks_exact(N).zip(output.chunks_exact_mut(N)) {
+        for (x, y) in input.chunks_exact(n).zip(output.chunks_exact_mut(n)) {
             let (src, dst) = (x.as_ptr(), y.as_mut_ptr());
             // Pass A straight into the output where the two are apart, else through scratch.
             let t = if apart(src, dst) {
                 dst
             } else {
-                spot(scratch, src, dst)
+                spot(n, scratch, src, dst)
             };
-            // SAFETY: N elements each; input, output and scratch are distinct slices.
+            // SAFETY: n elements each; input, output and scratch are distinct slices.
             unsafe { self.run(src, t, dst) };
         }
     }
 
     fn get_inplace_scratch_len(&self) -> usize {
-        SCRATCH
+        Self::SCRATCH
     }
 
     fn get_outofplace_scratch_len(&self) -> usize {
-        SCRATCH
+        Self::SCRATCH
     }
 
     fn get_immutable_scratch_len(&self) -> usize {
-        SCRATCH
+        Self::SCRATCH
     }
 }
 
@@ -478,7 +568,14 @@ mod tests {
 
     #[test]
     fn matches_the_f64_dft_every_way_it_is_called() {
-        let Some(_) = Fft1024::new(false) else {
+        check::<32>();
+        check::<64>();
+    }
+
+    fn check<const R: usize>() {
+        let n = Square::<R>::N;
+        let scratch = || vec![Complex32::new(0.0, 0.0); Square::<R>::SCRATCH];
+        let Some(_) = Square::<R>::new(false) else {
             eprintln!("no AVX-512F here: nothing to test");
             return;
         };
@@ -489,10 +586,10 @@ mod tests {
                 .wrapping_add(1442695040888963407);
             (seed >> 40) as f32 / (1u64 << 24) as f32 - 0.5
         };
-        let x: Vec<Complex32> = (0..2 * N).map(|_| Complex32::new(rnd(), rnd())).collect();
+        let x: Vec<Complex32> = (0..2 * n).map(|_| Complex32::new(rnd(), rnd())).collect();
         for inverse in [false, true] {
-            let f = Fft1024::new(inverse).unwrap();
-            let want: Vec<_> = x.chunks(N).flat_map(|c| dft(c, inverse)).collect();
+            let f = Square::<R>::new(inverse).unwrap();
+            let want: Vec<_> = x.chunks(n).flat_map(|c| dft(c, inverse)).collect();
             let err = |got: &[Complex32]| {
                 let (mut e, mut r) = (0.0, 0.0);
                 for (g, w) in got.iter().zip(&want) {
@@ -502,33 +599,21 @@ mod tests {
                 (e / r).sqrt()
             };
             let mut a = x.clone();
-            f.process_with_scratch(&mut a, &mut vec![Complex32::new(0.0, 0.0); SCRATCH]);
-            let mut b = vec![Complex32::new(0.0, 0.0); 2 * N];
-            f.process_immutable_with_scratch(
-                &x,
-                &mut b,
-                &mut vec![Complex32::new(0.0, 0.0); SCRATCH],
-            );
+            f.process_with_scratch(&mut a, &mut scratch());
+            let mut b = vec![Complex32::new(0.0, 0.0); 2 * n];
+            f.process_immutable_with_scratch(&x, &mut b, &mut scratch());
             let mut input = x.clone();
-            let mut c = vec![Complex32::new(0.0, 0.0); 2 * N];
-            f.process_outofplace_with_scratch(
-                &mut input,
-                &mut c,
-                &mut vec![Complex32::new(0.0, 0.0); SCRATCH],
-            );
+            let mut c = vec![Complex32::new(0.0, 0.0); 2 * n];
+            f.process_outofplace_with_scratch(&mut input, &mut c, &mut scratch());
             // Input and output at the same offset in their pages: pass A goes through scratch.
-            let mut page = vec![Complex32::new(0.0, 0.0); 5 * N];
+            let mut page = vec![Complex32::new(0.0, 0.0); 5 * n];
             let at = page.as_ptr().align_offset(4096);
-            let (lo, hi) = page[at..].split_at_mut(2 * N);
-            lo[..N].copy_from_slice(&x[..N]);
+            let (lo, hi) = page[at..].split_at_mut(2 * n);
+            lo[..n].copy_from_slice(&x[..n]);
             assert!(!apart(lo.as_ptr(), hi.as_ptr()));
-            f.process_immutable_with_scratch(
-                &lo[..N],
-                &mut hi[..N],
-                &mut vec![Complex32::new(0.0, 0.0); SCRATCH],
-            );
-            let mut d = hi[..N].to_vec();
-            d.extend_from_slice(&b[N..]);
+            f.process_immutable_with_scratch(&lo[..n], &mut hi[..n], &mut scratch());
+            let mut d = hi[..n].to_vec();
+            d.extend_from_slice(&b[n..]);
             for (how, got) in [
                 ("in place", &a),
                 ("immutable", &b),
@@ -538,7 +623,7 @@ mod tests {
                 let e = err(got);
                 assert!(
                     e < 3e-7,
-                    "{how}, inverse {inverse}: relative L2 error {e:.2e}"
+                    "{n} points {how}, inverse {inverse}: relative L2 error {e:.2e}"
                 );
             }
         }
