@@ -165,9 +165,11 @@ fn a_million_points_and_batched_strided_axes() {
             // Strided axes that fit one block but run as two steps of many columns.
             (&[1024, 16][..], 0),
             (&[2, 4096, 8][..], 1),
-            // Rows of 1024 and 4096: the CPU's own AVX-512 kernels where it has them.
+            // Rows of 1024, 4096 and 65536: the CPU's own AVX-512 kernels where it has them
+            // (9 rows of 65536 pass 4 MiB, so they are copied and transformed in place).
             (&[3, 1024][..], 1),
             (&[2, 4096][..], 1),
+            (&[9, 65536][..], 1),
         ] {
             let len: usize = shape.iter().product();
             let v = rounded::<Complex32>(&random_c64(&mut r, len));
@@ -469,6 +471,7 @@ fn real_transforms_match_the_f64_reference() {
             (3, 2048),
             (1, 4096),
             (2, 65536),
+            (1, 131072),
             (1, 17),
             (2, 97),
         ]) {

@@ -1,7 +1,8 @@
 //! CPU side of the FFT: rustfft (its own AVX/SSE/NEON kernels and algorithm choice for every
-//! length; our own AVX-512 kernels for 1024 and 4096 points of f32) on rows in parallel; strided axes in blocks of columns gathered into rows,
-//! transformed and scattered back, so no whole-array transpose is made; long single
-//! transforms split in two such passes of shorter ones (four-step), so that every core works.
+//! length; our own AVX-512 kernels for 1024, 4096 and 65536 points of f32) on rows in
+//! parallel; strided axes in blocks of columns gathered into rows, transformed and scattered
+//! back, so no whole-array transpose is made; long single transforms split in two such
+//! passes of shorter ones (four-step), so that every core works.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -178,8 +179,8 @@ macro_rules! scratch_impl {
 scratch_impl!(f32, SCRATCH_F32, LAST_F32);
 scratch_impl!(f64, SCRATCH_F64, LAST_F64);
 
-/// The AVX-512 1024- and 4096-point kernels (`fft_avx512`), where the CPU has AVX-512F and
-/// STREAMCORE_CPU_ISA does not rule it out.
+/// The AVX-512 1024-, 4096- and 65536-point kernels (`fft_avx512`), where the CPU has
+/// AVX-512F and STREAMCORE_CPU_ISA does not rule it out.
 #[cfg(target_arch = "x86_64")]
 fn own_f32(n: usize) -> bool {
     super::fft_avx512::LENGTHS.contains(&n) && super::simd::isa() >= super::simd::Isa::Avx512

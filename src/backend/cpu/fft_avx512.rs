@@ -1,6 +1,6 @@
-//! 1024- and 4096-point complex f32 FFTs in AVX-512, faster than rustfft's AVX2 plans for
-//! those lengths: two passes of R-point transforms (R = 32 or 64) over the data seen as
-//! R x R, eight columns per register.
+//! 1024-, 4096- and 65536-point complex f32 FFTs in AVX-512, faster than rustfft's AVX2
+//! plans for those lengths: two passes of R-point transforms (R = 32 or 64) over the data
+//! seen as R x R, eight columns per register; 65536 points as 64 x 1024 (see [`Tall`]).
 //!
 //! With n = R^2, j = R j1 + j2 and k = k1 + R k2,
 //! `X[k] = sum_j2 w^(j2 k1) wR^(j2 k2) sum_j1 x[j] wR^(j1 k1)` (w = exp(-+2 pi i / n)).
@@ -20,7 +20,7 @@ use num_complex::Complex32;
 use rustfft::{Direction, Fft, FftDirection, Length};
 
 /// The lengths these kernels transform.
-pub(crate) const LENGTHS: [usize; 2] = [1024, 4096];
+pub(crate) const LENGTHS: [usize; 3] = [1024, 4096, 65536];
 
 /// The plan for length n in one direction, where n is one of [`LENGTHS`] and the CPU has
 /// AVX-512F.
@@ -28,6 +28,7 @@ pub(crate) fn plan(n: usize, inverse: bool) -> Option<Arc<dyn Fft<f32>>> {
     match n {
         1024 => Square::<32>::new(inverse).map(|f| Arc::new(f) as _),
         4096 => Square::<64>::new(inverse).map(|f| Arc::new(f) as _),
+        65536 => Tall::<32>::new(inverse).map(|f| Arc::new(f) as _),
         _ => None,
     }
 }
@@ -70,11 +71,7 @@ impl<const R: usize> Square<R> {
         if !std::arch::is_x86_feature_detected!("avx512f") {
             return None;
         }
-        let sign = if inverse { 1.0 } else { -1.0 };
-        let w = |e: usize, n: usize| {
-            let a = sign * 2.0 * std::f64::consts::PI * (e % n) as f64 / n as f64;
-            (a.cos(), a.sin())
-        };
+        let w = |e: usize, n: usize| root(inverse, e, n);
         let mut wr = [[0.0; 2]; 64];
         for (m, v) in wr.iter_mut().enumerate().take(R) {
             let (c, s) = w(m, R);
@@ -111,6 +108,13 @@ impl<const R: usize> Square<R> {
             }
         }
     }
+}
+
+/// `exp(-+2 pi i e / n)` in f64 (+ for the inverse).
+fn root(inverse: bool, e: usize, n: usize) -> (f64, f64) {
+    let sign = if inverse { 1.0 } else { -1.0 };
+    let a = sign * 2.0 * std::f64::consts::PI * (e % n) as f64 / n as f64;
+    (a.cos(), a.sin())
 }
 
 // The helpers below are inlined into the `target_feature` passes, which is where their
@@ -220,15 +224,38 @@ unsafe fn dft32<const INV: bool>(
     }
 }
 
+/// Where a transform across registers puts its output rows.
+trait Sink {
+    /// Stores output row q.
+    ///
+    /// # Safety
+    /// q is below the transform's length; the CPU has AVX-512F.
+    unsafe fn put(&self, q: usize, x: V);
+}
+
+/// Rows `ds` floats apart from `dst`.
+struct Strided {
+    dst: *mut f32,
+    ds: usize,
+}
+
+impl Sink for Strided {
+    #[inline(always)]
+    unsafe fn put(&self, q: usize, x: V) {
+        // SAFETY: the transform's caller vouches for the rows.
+        unsafe { _mm512_storeu_ps(self.dst.add(q * self.ds), x) }
+    }
+}
+
 /// The 64-point transform across registers, as [`dft32`] does 32 points: 8 transforms of 8
 /// (rows `8 p1 + p2`), twiddles `w64^(p2 q1)`, then 8 transforms of 8 into rows
-/// `q1 + 8 q2`. The 64 values between the two halves go through a block on the stack.
+/// `q1 + 8 q2` of `out`. The 64 values between the two halves go through a block on the
+/// stack.
 #[inline(always)]
 unsafe fn dft64<const INV: bool>(
     src: *const f32,
     ss: usize,
-    dst: *mut f32,
-    ds: usize,
+    out: &impl Sink,
     w64: &[[f32; 2]; 64],
     one: V,
 ) {
@@ -257,7 +284,7 @@ unsafe fn dft64<const INV: bool>(
             }
             let o = dft8::<INV>(a, w64[8], w64[24], one);
             for (q2, x) in o.into_iter().enumerate() {
-                _mm512_storeu_ps(dst.add((q1 + 8 * q2) * ds), x);
+                out.put(q1 + 8 * q2, x);
             }
         }
     }
@@ -277,7 +304,7 @@ unsafe fn dft<const INV: bool, const R: usize>(
         if R == 32 {
             dft32::<INV>(src, ss, dst, ds, w, one)
         } else {
-            dft64::<INV>(src, ss, dst, ds, w, one)
+            dft64::<INV>(src, ss, &Strided { dst, ds }, w, one)
         }
     }
 }
@@ -519,6 +546,249 @@ impl<const R: usize> Fft<f32> for Square<R> {
     }
 }
 
+/// A planned transform of n = 64 M points (M = R^2: 65536 for R = 32) in one direction, for
+/// CPUs with AVX-512F: the four-step algorithm on the data seen as 64 x M.
+///
+/// With j = M j1 + j2 and k = k1 + 64 k2,
+/// `X[k] = sum_j2 w^(j2 k1) wM^(j2 k2) sum_j1 x[j] w64^(j1 k1)`. Pass 1 runs the 64-point
+/// transforms of the M columns across registers, eight columns per register as [`Square`]
+/// does, multiplies by `w^(j2 k1)` and keeps row k1 in scratch. Pass 2 transforms each row
+/// with the M-point [`Square`], eight rows into a block, and writes the block's 8 x 8
+/// transposes to the output, which puts `X[k1 + 64 k2]` in order. Scratch rows are one
+/// cache line longer than M, so that a column's elements fall in different L1 sets.
+pub(crate) struct Tall<const R: usize> {
+    rows: Square<R>,
+    /// `w64^m` for m < 64.
+    w64: [[f32; 2]; 64],
+    /// `w^(j2 k1)` for the lanes j2 = 8b..8b + 8 of row k1 at `[64 b + k1]`, interleaved
+    /// (re, im), each made in f64 and rounded once.
+    tw: Box<[Row]>,
+}
+
+impl<const R: usize> Tall<R> {
+    /// The row length M.
+    const M: usize = R * R;
+    /// The transform length.
+    const N: usize = 64 * Self::M;
+    /// Elements per scratch row.
+    const PAD: usize = Self::M + L;
+    /// Scratch: 64 rows for pass 1, 8 for pass 2's block, the row transforms' own scratch,
+    /// and room to start at a cache line.
+    const SCRATCH: usize = 72 * Self::PAD + Square::<R>::SCRATCH + L;
+
+    /// The plan, or None where the CPU lacks AVX-512F.
+    fn new(inverse: bool) -> Option<Tall<R>> {
+        let rows = Square::<R>::new(inverse)?;
+        let single = |(c, s): (f64, f64)| [c as f32, s as f32];
+        let mut w64 = [[0.0; 2]; 64];
+        for (m, v) in w64.iter_mut().enumerate() {
+            *v = single(root(inverse, m, 64));
+        }
+        let tw = (0..Self::M / L)
+            .flat_map(|b| {
+                (0..64).map(move |k1| {
+                    let mut r = Row([0.0; 16]);
+                    for l in 0..L {
+                        let (c, s) = root(inverse, (L * b + l) * k1, Self::N);
+                        r.0[2 * l..2 * l + 2].copy_from_slice(&[c as f32, s as f32]);
+                    }
+                    r
+                })
+            })
+            .collect();
+        Some(Tall { rows, w64, tw })
+    }
+
+    /// Pass 1 from `src` into scratch, pass 2 from there into `dst` (which may be `src`).
+    ///
+    /// # Safety
+    /// `src` and `dst` address N complex numbers each; `scratch` overlaps neither.
+    unsafe fn run(&self, src: *const Complex32, dst: *mut Complex32, scratch: &mut [Complex32]) {
+        assert!(
+            scratch.len() >= Self::SCRATCH,
+            "{}-point FFT given {} of scratch, not {}",
+            Self::N,
+            scratch.len(),
+            Self::SCRATCH
+        );
+        let skip = scratch.as_ptr().align_offset(64).min(L) % L;
+        let (rows, rest) = scratch[skip..].split_at_mut(64 * Self::PAD);
+        let (block, t) = rest.split_at_mut(L * Self::PAD);
+        // SAFETY: the caller's; `new` checked the CPU; the scratch parts are as long as the
+        // passes need.
+        unsafe {
+            if self.rows.inverse {
+                tall_columns::<true, R>(self, src.cast(), rows.as_mut_ptr().cast());
+            } else {
+                tall_columns::<false, R>(self, src.cast(), rows.as_mut_ptr().cast());
+            }
+            tall_rows(self, rows, block, t, dst.cast());
+        }
+    }
+}
+
+/// Pass 1 of [`Tall`]: the 64-point transforms of src's columns, twiddled, into the padded
+/// rows at `rows`. Each block's lines are fetched into L2 two blocks ahead: its 64 rows are
+/// M elements apart, which the hardware prefetchers do not follow.
+///
+/// # Safety
+/// `src` addresses 64 M complex numbers, `rows` 64 padded rows, not overlapping.
+#[target_feature(enable = "avx512f")]
+unsafe fn tall_columns<const INV: bool, const R: usize>(
+    f: &Tall<R>,
+    src: *const f32,
+    rows: *mut f32,
+) {
+    let (m, pad) = (Tall::<R>::M, Tall::<R>::PAD);
+    let one = _mm512_set1_ps(std::hint::black_box(1.0));
+    for b in 0..m / L {
+        if b + 2 < m / L {
+            for j1 in 0..64 {
+                // SAFETY: inside src; a prefetch never faults anyway.
+                unsafe { _mm_prefetch::<_MM_HINT_T1>(src.add(2 * (m * j1 + L * (b + 2))).cast()) };
+            }
+        }
+        let out = Twiddled {
+            dst: rows.wrapping_add(2 * L * b),
+            ds: 2 * pad,
+            tw: f.tw[64 * b..][..64].as_ptr(),
+        };
+        // SAFETY: rows j1 of columns 8b..8b + 8 into rows k1 of the same columns of
+        // `rows`, each inside the caller's buffers.
+        unsafe { dft64::<INV>(src.add(2 * L * b), 2 * m, &out, &f.w64, one) };
+    }
+}
+
+/// Rows `ds` floats apart from `dst`, row q times the 8 twiddles `tw[q]` (interleaved).
+struct Twiddled {
+    dst: *mut f32,
+    ds: usize,
+    tw: *const Row,
+}
+
+impl Sink for Twiddled {
+    #[inline(always)]
+    unsafe fn put(&self, q: usize, x: V) {
+        // SAFETY: the transform's caller vouches for the rows and for 64 twiddle rows.
+        unsafe {
+            let w = (*self.tw.add(q)).0.as_ptr();
+            let v = _mm512_fmaddsub_ps(
+                x,
+                _mm512_moveldup_ps(_mm512_load_ps(w)),
+                _mm512_mul_ps(swap(x), _mm512_movehdup_ps(_mm512_load_ps(w))),
+            );
+            _mm512_storeu_ps(self.dst.add(q * self.ds), v)
+        }
+    }
+}
+
+/// Pass 2 of [`Tall`]: each of the 64 rows transformed into `block`, eight at a time, and
+/// the block written to `dst` in 8 x 8 transposes: row k1, column k2 to `dst[k1 + 64 k2]`.
+///
+/// # Safety
+/// `rows` holds 64 padded rows, `block` 8, `t` the row transform's scratch; `dst` addresses
+/// 64 M complex numbers and overlaps none of them.
+#[target_feature(enable = "avx512f")]
+unsafe fn tall_rows<const R: usize>(
+    f: &Tall<R>,
+    rows: &[Complex32],
+    block: &mut [Complex32],
+    t: &mut [Complex32],
+    dst: *mut f32,
+) {
+    let (m, pad) = (Tall::<R>::M, Tall::<R>::PAD);
+    for g in 0..64 / L {
+        for i in 0..L {
+            let src = rows[pad * (L * g + i)..][..m].as_ptr();
+            let out = block[pad * i..][..m].as_mut_ptr();
+            let tt = if apart(src, out) {
+                out
+            } else {
+                spot(m, t, src, out)
+            };
+            // SAFETY: M elements at each; t is the block row or scratch, apart from src.
+            unsafe { f.rows.run(src, tt, out) };
+        }
+        let bp = block.as_ptr().cast::<f32>();
+        for c in 0..m / L {
+            let mut r = [_mm512_setzero_ps(); 8];
+            for (i, x) in r.iter_mut().enumerate() {
+                // SAFETY: columns 8c..8c + 8 of block row i.
+                *x = unsafe { _mm512_loadu_ps(bp.add(2 * (pad * i + L * c))) };
+            }
+            // SAFETY: AVX-512F, as this function.
+            let o = unsafe { transpose8(r) };
+            for (l, x) in o.into_iter().enumerate() {
+                // SAFETY: elements 64 (8c + l) + 8g.. + 8 of dst, inside its 64 M.
+                unsafe { _mm512_storeu_ps(dst.add(2 * (64 * (L * c + l) + L * g)), x) };
+            }
+        }
+    }
+}
+
+impl<const R: usize> Length for Tall<R> {
+    fn len(&self) -> usize {
+        Self::N
+    }
+}
+
+impl<const R: usize> Direction for Tall<R> {
+    fn fft_direction(&self) -> FftDirection {
+        self.rows.fft_direction()
+    }
+}
+
+impl<const R: usize> Fft<f32> for Tall<R> {
+    fn process_with_scratch(&self, buffer: &mut [Complex32], scratch: &mut [Complex32]) {
+        check(Self::N, "buffer", buffer.len());
+        for x in buffer.chunks_exact_mut(Self::N) {
+            let p = x.as_mut_ptr();
+            // SAFETY: N elements; scratch is another slice.
+            unsafe { self.run(p, p, scratch) };
+        }
+    }
+
+    fn process_outofplace_with_scratch(
+        &self,
+        input: &mut [Complex32],
+        output: &mut [Complex32],
+        scratch: &mut [Complex32],
+    ) {
+        self.process_immutable_with_scratch(input, output, scratch);
+    }
+
+    fn process_immutable_with_scratch(
+        &self,
+        input: &[Complex32],
+        output: &mut [Complex32],
+        scratch: &mut [Complex32],
+    ) {
+        let n = Self::N;
+        check(n, "input", input.len());
+        assert_eq!(
+            input.len(),
+            output.len(),
+            "{n}-point FFT: input and output lengths differ"
+        );
+        for (x, y) in input.chunks_exact(n).zip(output.chunks_exact_mut(n)) {
+            // SAFETY: n elements each; input, output and scratch are distinct slices.
+            unsafe { self.run(x.as_ptr(), y.as_mut_ptr(), scratch) };
+        }
+    }
+
+    fn get_inplace_scratch_len(&self) -> usize {
+        Self::SCRATCH
+    }
+
+    fn get_outofplace_scratch_len(&self) -> usize {
+        Self::SCRATCH
+    }
+
+    fn get_immutable_scratch_len(&self) -> usize {
+        Self::SCRATCH
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -568,17 +838,39 @@ mod tests {
 
     #[test]
     fn matches_the_f64_dft_every_way_it_is_called() {
-        check::<32>();
-        check::<64>();
+        check(1024, Square::<32>::SCRATCH, &dft);
+        check(4096, Square::<64>::SCRATCH, &dft);
+        // Too long for the direct sum: rustfft in f64 as the reference.
+        let f64_fft = |x: &[Complex32], inverse: bool| {
+            let mut v: Vec<_> = x
+                .iter()
+                .map(|c| num_complex::Complex64::new(c.re as f64, c.im as f64))
+                .collect();
+            let dir = if inverse {
+                FftDirection::Inverse
+            } else {
+                FftDirection::Forward
+            };
+            rustfft::FftPlanner::new()
+                .plan_fft(x.len(), dir)
+                .process(&mut v);
+            v
+        };
+        check(65536, Tall::<32>::SCRATCH, &f64_fft);
     }
 
-    fn check<const R: usize>() {
-        let n = Square::<R>::N;
-        let scratch = || vec![Complex32::new(0.0, 0.0); Square::<R>::SCRATCH];
-        let Some(_) = Square::<R>::new(false) else {
+    type Reference = dyn Fn(&[Complex32], bool) -> Vec<num_complex::Complex64>;
+
+    fn check(n: usize, scratch_len: usize, reference: &Reference) {
+        let scratch = || vec![Complex32::new(0.0, 0.0); scratch_len];
+        let Some(_) = plan(n, false) else {
             eprintln!("no AVX-512F here: nothing to test");
             return;
         };
+        assert_eq!(
+            plan(n, false).unwrap().get_inplace_scratch_len(),
+            scratch_len
+        );
         let mut seed = 7u64;
         let mut rnd = || {
             seed = seed
@@ -588,8 +880,8 @@ mod tests {
         };
         let x: Vec<Complex32> = (0..2 * n).map(|_| Complex32::new(rnd(), rnd())).collect();
         for inverse in [false, true] {
-            let f = Square::<R>::new(inverse).unwrap();
-            let want: Vec<_> = x.chunks(n).flat_map(|c| dft(c, inverse)).collect();
+            let f = plan(n, inverse).unwrap();
+            let want: Vec<_> = x.chunks(n).flat_map(|c| reference(c, inverse)).collect();
             let err = |got: &[Complex32]| {
                 let (mut e, mut r) = (0.0, 0.0);
                 for (g, w) in got.iter().zip(&want) {

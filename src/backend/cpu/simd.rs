@@ -15,8 +15,8 @@ pub enum Isa {
     Neon,
     /// x86_64 AVX2 with FMA and F16C.
     Avx2,
-    /// x86_64 AVX-512F as well (the f32 and f64 escape-time loops and the 1024-point f32 FFT
-    /// use it; other kernels run their AVX2 versions).
+    /// x86_64 AVX-512F as well (the f32 and f64 escape-time loops and the 1024-, 4096- and
+    /// 65536-point f32 FFTs use it; other kernels run their AVX2 versions).
     Avx512,
 }
 
@@ -35,7 +35,7 @@ impl Isa {
     pub fn describe(self) -> String {
         match self {
             Isa::Avx512 => {
-                "avx2+fma (avx512f in the escape-time loops and 1024-point f32 FFTs)".into()
+                "avx2+fma (avx512f in the escape-time loops and some f32 FFT lengths)".into()
             }
             other => other.name().into(),
         }
