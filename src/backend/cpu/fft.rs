@@ -283,7 +283,7 @@ fn split(n: usize) -> Option<(usize, usize)> {
 /// the n2 columns of src seen as n1 x n2 (length n1, gathered in blocks), multiplies by
 /// w_n^(j2 k1) and writes column j2 as row j2 of dst (n2 x n1); pass two transforms the n1
 /// columns of dst (length n2) in place, which leaves `X[k1 + n1 k2]` at row k2, column k1:
-/// in order. Twiddles come from the two-level f64 table `roots`, multiplied in f64.
+/// in order. Twiddles come from the two-level f64 table `roots` (see [`twiddled`]).
 #[allow(clippy::too_many_arguments)]
 fn four_step<T: Scratch>(
     plans: &Cache<T>,
@@ -300,7 +300,6 @@ fn four_step<T: Scratch>(
     let shift = root_shift(n);
     let (lo, hi) = roots.split_at(1 << shift);
     let sign = if inverse { -1.0 } else { 1.0 };
-    let cast = |v: f64| T::from_f64(v).expect("every float type holds a twiddle");
     for (src, dst) in src.chunks(n).zip(dst.chunks_mut(n)).take(rows) {
         let len1 = f1.get_inplace_scratch_len();
         let bc = block_columns::<Complex<T>>(n1);
@@ -310,12 +309,8 @@ fn four_step<T: Scratch>(
                 // SAFETY: src holds n1 rows of n2, read only.
                 unsafe { gather(cols, src.as_ptr(), n1, n2, c0, w) };
                 f1.process_with_scratch(cols, sc);
-                let mut tw = vec![(0.0, 0.0); n1];
                 for (c, (out, col)) in d.chunks_mut(n1).zip(cols.chunks(n1)).enumerate() {
-                    twiddles(&mut tw, c0 + c, lo, hi, shift, sign);
-                    for (o, (&v, &(re, im))) in out.iter_mut().zip(col.iter().zip(&tw)) {
-                        *o = v * Complex::new(cast(re), cast(im));
-                    }
+                    twiddled(out, col, c0 + c, (lo, hi, shift), sign);
                 }
             });
         });
@@ -323,32 +318,37 @@ fn four_step<T: Scratch>(
     }
 }
 
-/// Row `j2` of the four-step twiddles into `tw`: w_n^(j2 k) for k < tw.len(), in f64, with
-/// `sign` -1 for the inverse. w_n^(j2 (64 a + b)) = w_n^(64 j2 a) w_n^(j2 b): 64 + len/64
-/// lookups in the two-level table (lo, hi, shift), then products that vectorise.
-fn twiddles(
-    tw: &mut [(f64, f64)],
+/// The two-level root table split: (lo, hi, shift), as [`root_shift`] makes it.
+type TwoLevel<'a> = (&'a [(f64, f64)], &'a [(f64, f64)], u32);
+
+/// `out = col w_n^(j2 k)` for k < col.len(): row `j2` of the four-step twiddles applied,
+/// with `sign` -1 for the inverse. w_n^(j2 (64 a + b)) = w_n^(64 j2 a) w_n^(j2 b): each
+/// factor made in f64 from the two-level table (lo, hi, shift) and rounded once, 64 + len/64
+/// of them, then multiplied in T in loops that vectorise (made and applied in f64, the
+/// twiddles took 17% of a 2^24-point f32 transform, 2026-11-23).
+fn twiddled<T: FftNum>(
+    out: &mut [Complex<T>],
+    col: &[Complex<T>],
     j2: usize,
-    lo: &[(f64, f64)],
-    hi: &[(f64, f64)],
-    shift: u32,
+    (lo, hi, shift): TwoLevel<'_>,
     sign: f64,
 ) {
     const B: usize = 64;
     let mask = (1usize << shift) - 1;
-    // j2 k < n for every k < tw.len(): no reduction needed.
+    // j2 k < n for every k < col.len(): no reduction needed.
     let root = |e: usize| {
         let ((ar, ai), (br, bi)) = (lo[e & mask], hi[e >> shift]);
-        (ar * br - ai * bi, sign * (ar * bi + ai * br))
+        let cast = |v: f64| T::from_f64(v).expect("every float type holds a twiddle");
+        Complex::new(cast(ar * br - ai * bi), cast(sign * (ar * bi + ai * br)))
     };
-    let mut fine = [(0.0, 0.0); B];
-    for (b, f) in fine.iter_mut().enumerate().take(tw.len()) {
+    let mut fine = [Complex::new(T::zero(), T::zero()); B];
+    for (b, f) in fine.iter_mut().enumerate().take(col.len()) {
         *f = root(j2 * b);
     }
-    for (a, chunk) in tw.chunks_mut(B).enumerate() {
-        let (cr, ci) = root(j2 * B * a);
-        for (t, &(fr, fi)) in chunk.iter_mut().zip(&fine) {
-            *t = (cr * fr - ci * fi, cr * fi + ci * fr);
+    for (a, (o, v)) in out.chunks_mut(B).zip(col.chunks(B)).enumerate() {
+        let coarse = root(j2 * B * a);
+        for ((o, &v), &f) in o.iter_mut().zip(v).zip(&fine) {
+            *o = v * (coarse * f);
         }
     }
 }
