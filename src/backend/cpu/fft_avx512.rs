@@ -471,22 +471,6 @@ pub(crate) unsafe fn transpose(
     }
 }
 
-impl<const R: usize> Length for Square<R> {
-    fn len(&self) -> usize {
-        Self::N
-    }
-}
-
-impl<const R: usize> Direction for Square<R> {
-    fn fft_direction(&self) -> FftDirection {
-        if self.inverse {
-            FftDirection::Inverse
-        } else {
-            FftDirection::Forward
-        }
-    }
-}
-
 /// Panics as rustfft's plans do when a buffer is not whole transforms: a bug in the caller,
 /// never user input (the backend sizes every buffer).
 fn check(n: usize, what: &str, len: usize) {
@@ -525,65 +509,142 @@ fn spot(
         .unwrap_or(scratch.as_mut_ptr())
 }
 
-impl<const R: usize> Fft<f32> for Square<R> {
-    fn process_with_scratch(&self, buffer: &mut [Complex32], scratch: &mut [Complex32]) {
-        let n = Self::N;
-        check(n, "buffer", buffer.len());
-        for x in buffer.chunks_exact_mut(n) {
-            let p = x.as_mut_ptr();
-            let t = spot(n, scratch, p, p);
-            // SAFETY: n elements each (t has n after it: SCRATCH); scratch is not the buffer.
-            unsafe { self.run(p, t, p) };
-        }
+/// One of this module's transforms, as the shared rustfft methods call it.
+trait Kernel {
+    /// The transform length.
+    const LEN: usize;
+    /// Scratch elements per call.
+    const SCRATCH_LEN: usize;
+    /// Whether this is the inverse transform.
+    fn inverse(&self) -> bool;
+    /// One transform from `src` into `dst`, which may be `src`.
+    ///
+    /// # Safety
+    /// `src` and `dst` address LEN complex numbers each; `scratch` is at least SCRATCH_LEN
+    /// long and overlaps neither.
+    unsafe fn transform(
+        &self,
+        src: *const Complex32,
+        dst: *mut Complex32,
+        scratch: &mut [Complex32],
+    );
+}
+
+impl<const R: usize> Kernel for Square<R> {
+    const LEN: usize = Self::N;
+    const SCRATCH_LEN: usize = Self::SCRATCH;
+
+    fn inverse(&self) -> bool {
+        self.inverse
     }
 
-    fn process_outofplace_with_scratch(
+    unsafe fn transform(
         &self,
-        input: &mut [Complex32],
-        output: &mut [Complex32],
+        src: *const Complex32,
+        dst: *mut Complex32,
         scratch: &mut [Complex32],
     ) {
-        self.process_immutable_with_scratch(input, output, scratch);
-    }
-
-    fn process_immutable_with_scratch(
-        &self,
-        input: &[Complex32],
-        output: &mut [Complex32],
-        scratch: &mut [Complex32],
-    ) {
-        let n = Self::N;
-        check(n, "input", input.len());
-        assert_eq!(
-            input.len(),
-            output.len(),
-            "{n}-point FFT: input and output lengths differ"
-        );
-        for (x, y) in input.chunks_exact(n).zip(output.chunks_exact_mut(n)) {
-            let (src, dst) = (x.as_ptr(), y.as_mut_ptr());
-            // Pass A straight into the output where the two are apart, else through scratch.
-            let t = if apart(src, dst) {
-                dst
-            } else {
-                spot(n, scratch, src, dst)
-            };
-            // SAFETY: n elements each; input, output and scratch are distinct slices.
-            unsafe { self.run(src, t, dst) };
-        }
-    }
-
-    fn get_inplace_scratch_len(&self) -> usize {
-        Self::SCRATCH
-    }
-
-    fn get_outofplace_scratch_len(&self) -> usize {
-        Self::SCRATCH
-    }
-
-    fn get_immutable_scratch_len(&self) -> usize {
-        Self::SCRATCH
+        // Pass A straight into the output where the two are apart (never in place), else
+        // through scratch.
+        let t = if apart(src, dst) {
+            dst
+        } else {
+            spot(Self::N, scratch, src, dst)
+        };
+        // SAFETY: the caller's; t is dst or N elements of scratch, apart from src.
+        unsafe { self.run(src, t, dst) };
     }
 }
+
+/// Every whole transform in `buffer`, in place.
+fn in_place<K: Kernel>(k: &K, buffer: &mut [Complex32], scratch: &mut [Complex32]) {
+    check(K::LEN, "buffer", buffer.len());
+    for x in buffer.chunks_exact_mut(K::LEN) {
+        let p = x.as_mut_ptr();
+        // SAFETY: LEN elements; scratch is another slice (`transform` checks its length).
+        unsafe { k.transform(p, p, scratch) };
+    }
+}
+
+/// Every whole transform in `input` into `output`.
+fn immutable<K: Kernel>(
+    k: &K,
+    input: &[Complex32],
+    output: &mut [Complex32],
+    scratch: &mut [Complex32],
+) {
+    let n = K::LEN;
+    check(n, "input", input.len());
+    assert_eq!(
+        input.len(),
+        output.len(),
+        "{n}-point FFT: input and output lengths differ"
+    );
+    for (x, y) in input.chunks_exact(n).zip(output.chunks_exact_mut(n)) {
+        // SAFETY: n elements each; input, output and scratch are distinct slices.
+        unsafe { k.transform(x.as_ptr(), y.as_mut_ptr(), scratch) };
+    }
+}
+
+/// rustfft's `Length`, `Direction` and `Fft` for a [`Kernel`] generic over R.
+macro_rules! rustfft_traits {
+    ($kernel:ident) => {
+        impl<const R: usize> Length for $kernel<R> {
+            fn len(&self) -> usize {
+                <Self as Kernel>::LEN
+            }
+        }
+
+        impl<const R: usize> Direction for $kernel<R> {
+            fn fft_direction(&self) -> FftDirection {
+                if self.inverse() {
+                    FftDirection::Inverse
+                } else {
+                    FftDirection::Forward
+                }
+            }
+        }
+
+        impl<const R: usize> Fft<f32> for $kernel<R> {
+            fn process_with_scratch(&self, buffer: &mut [Complex32], scratch: &mut [Complex32]) {
+                in_place(self, buffer, scratch);
+            }
+
+            fn process_outofplace_with_scratch(
+                &self,
+                input: &mut [Complex32],
+                output: &mut [Complex32],
+                scratch: &mut [Complex32],
+            ) {
+                immutable(self, input, output, scratch);
+            }
+
+            fn process_immutable_with_scratch(
+                &self,
+                input: &[Complex32],
+                output: &mut [Complex32],
+                scratch: &mut [Complex32],
+            ) {
+                immutable(self, input, output, scratch);
+            }
+
+            fn get_inplace_scratch_len(&self) -> usize {
+                <Self as Kernel>::SCRATCH_LEN
+            }
+
+            fn get_outofplace_scratch_len(&self) -> usize {
+                <Self as Kernel>::SCRATCH_LEN
+            }
+
+            fn get_immutable_scratch_len(&self) -> usize {
+                <Self as Kernel>::SCRATCH_LEN
+            }
+        }
+    };
+}
+
+rustfft_traits!(Square);
+rustfft_traits!(Tall);
 
 /// A planned transform of n = 64 M points (M = R^2: 65536 for R = 32) in one direction, for
 /// CPUs with AVX-512F: the four-step algorithm on the data seen as 64 x M.
@@ -765,66 +826,22 @@ unsafe fn tall_rows<const R: usize>(
     }
 }
 
-impl<const R: usize> Length for Tall<R> {
-    fn len(&self) -> usize {
-        Self::N
-    }
-}
+impl<const R: usize> Kernel for Tall<R> {
+    const LEN: usize = Self::N;
+    const SCRATCH_LEN: usize = Self::SCRATCH;
 
-impl<const R: usize> Direction for Tall<R> {
-    fn fft_direction(&self) -> FftDirection {
-        self.rows.fft_direction()
-    }
-}
-
-impl<const R: usize> Fft<f32> for Tall<R> {
-    fn process_with_scratch(&self, buffer: &mut [Complex32], scratch: &mut [Complex32]) {
-        check(Self::N, "buffer", buffer.len());
-        for x in buffer.chunks_exact_mut(Self::N) {
-            let p = x.as_mut_ptr();
-            // SAFETY: N elements; scratch is another slice.
-            unsafe { self.run(p, p, scratch) };
-        }
+    fn inverse(&self) -> bool {
+        self.rows.inverse
     }
 
-    fn process_outofplace_with_scratch(
+    unsafe fn transform(
         &self,
-        input: &mut [Complex32],
-        output: &mut [Complex32],
+        src: *const Complex32,
+        dst: *mut Complex32,
         scratch: &mut [Complex32],
     ) {
-        self.process_immutable_with_scratch(input, output, scratch);
-    }
-
-    fn process_immutable_with_scratch(
-        &self,
-        input: &[Complex32],
-        output: &mut [Complex32],
-        scratch: &mut [Complex32],
-    ) {
-        let n = Self::N;
-        check(n, "input", input.len());
-        assert_eq!(
-            input.len(),
-            output.len(),
-            "{n}-point FFT: input and output lengths differ"
-        );
-        for (x, y) in input.chunks_exact(n).zip(output.chunks_exact_mut(n)) {
-            // SAFETY: n elements each; input, output and scratch are distinct slices.
-            unsafe { self.run(x.as_ptr(), y.as_mut_ptr(), scratch) };
-        }
-    }
-
-    fn get_inplace_scratch_len(&self) -> usize {
-        Self::SCRATCH
-    }
-
-    fn get_outofplace_scratch_len(&self) -> usize {
-        Self::SCRATCH
-    }
-
-    fn get_immutable_scratch_len(&self) -> usize {
-        Self::SCRATCH
+        // SAFETY: the caller's.
+        unsafe { self.run(src, dst, scratch) };
     }
 }
 
