@@ -443,13 +443,7 @@ unsafe fn gather<T: Copy>(
     if tiles_in_registers::<T>(n, w) {
         // SAFETY: the caller's, and `tiles_in_registers` checked the sizes and the CPU.
         unsafe {
-            super::fft_avx512::transpose(
-                src.add(c0).cast(),
-                inner,
-                cols.as_mut_ptr().cast(),
-                n,
-                [n, w, AHEAD],
-            )
+            super::fft_avx512::transpose(src.add(c0), inner, cols.as_mut_ptr(), n, [n, w, AHEAD])
         };
         return;
     }
@@ -473,13 +467,14 @@ unsafe fn gather<T: Copy>(
     }
 }
 
-/// Whether [`gather`] and [`scatter`] can move n positions by w columns of T as 8 x 8 tiles
-/// in AVX-512 registers (8-byte elements, both sides multiples of 8).
+/// Whether [`gather`] and [`scatter`] can move n positions by w columns of T as tiles in
+/// AVX-512 registers: complex f32 (8 x 8 tiles) or f64 (4 x 4), both sides whole tiles.
 #[cfg(target_arch = "x86_64")]
 fn tiles_in_registers<T>(n: usize, w: usize) -> bool {
-    std::mem::size_of::<T>() == 8
-        && n.is_multiple_of(TILE)
-        && w.is_multiple_of(TILE)
+    let size = std::mem::size_of::<T>();
+    matches!(size, 8 | 16)
+        && n.is_multiple_of(64 / size)
+        && w.is_multiple_of(64 / size)
         && super::simd::isa() >= super::simd::Isa::Avx512
 }
 
@@ -511,9 +506,7 @@ unsafe fn scatter<T: Copy>(
     #[cfg(target_arch = "x86_64")]
     if tiles_in_registers::<T>(n, w) {
         // SAFETY: the caller's, and `tiles_in_registers` checked the sizes and the CPU.
-        unsafe {
-            super::fft_avx512::transpose(cols.as_ptr().cast(), n, d.at(c0).cast(), inner, [w, n, 0])
-        };
+        unsafe { super::fft_avx512::transpose(cols.as_ptr(), n, d.at(c0), inner, [w, n, 0]) };
         return;
     }
     for (k0, b0) in tiles(n, w) {

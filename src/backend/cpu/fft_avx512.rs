@@ -432,42 +432,81 @@ unsafe fn pass_b<const INV: bool, const R: usize>(f: &Square<R>, t: *const f32, 
     }
 }
 
-/// `dst[c ds + r] = src[r ss + c]` for r < rows and c < cols (both multiples of 8): a block
-/// of 8-byte elements (such as complex f32) copied transposed, in 8 x 8 tiles through
-/// registers, row block by row block; the source rows `ahead` rows down are prefetched, as
-/// rows far apart defeat the hardware prefetchers.
+/// `dst[c ds + r] = src[r ss + c]` for r < rows and c < cols: a block of 8- or 16-byte
+/// elements (complex f32 or f64) copied transposed, in square tiles through registers (8 x 8
+/// or 4 x 4: one register per tile row, and rows and cols whole tiles), row block by row
+/// block; the source rows `ahead` rows down are prefetched, as rows far apart defeat the
+/// hardware prefetchers.
 ///
 /// # Safety
-/// Both blocks are valid for those elements and do not overlap; rows and cols are multiples
-/// of 8; the CPU has AVX-512F.
+/// Both blocks are valid for those elements and do not overlap; the CPU has AVX-512F.
 #[target_feature(enable = "avx512f")]
-pub(crate) unsafe fn transpose(
-    src: *const u64,
+pub(crate) unsafe fn transpose<T: Copy>(
+    src: *const T,
     ss: usize,
-    dst: *mut u64,
+    dst: *mut T,
     ds: usize,
     [rows, cols, ahead]: [usize; 3],
 ) {
-    debug_assert!(rows.is_multiple_of(L) && cols.is_multiple_of(L));
-    for r0 in (0..rows).step_by(L) {
-        for r in (r0 + ahead).min(rows)..(r0 + L + ahead).min(rows) {
-            for c in (0..cols).step_by(L) {
+    let size = std::mem::size_of::<T>();
+    assert!(
+        size == 8 || size == 16,
+        "no {size}-byte register transposes"
+    );
+    // Elements per register and per tile side.
+    let e = 64 / size;
+    assert!(
+        rows.is_multiple_of(e) && cols.is_multiple_of(e),
+        "{rows} x {cols} is not whole {e} x {e} tiles"
+    );
+    for r0 in (0..rows).step_by(e) {
+        for r in (r0 + ahead).min(rows)..(r0 + e + ahead).min(rows) {
+            for c in (0..cols).step_by(e) {
                 _mm_prefetch::<_MM_HINT_T0>(src.wrapping_add(r * ss + c).cast());
             }
         }
-        for c0 in (0..cols).step_by(L) {
-            let mut t = [_mm512_setzero_ps(); 8];
-            for (i, x) in t.iter_mut().enumerate() {
-                // SAFETY: row r0 + i, columns c0..c0 + 8 of src.
-                *x = unsafe { _mm512_loadu_ps(src.add((r0 + i) * ss + c0).cast()) };
-            }
-            // SAFETY: AVX-512F, as this function.
-            let o = unsafe { transpose8(t) };
-            for (i, x) in o.into_iter().enumerate() {
-                // SAFETY: row c0 + i, columns r0..r0 + 8 of dst.
-                unsafe { _mm512_storeu_ps(dst.add((c0 + i) * ds + r0).cast(), x) };
+        for c0 in (0..cols).step_by(e) {
+            // SAFETY (both): rows r0.. of columns c0..c0 + e of src, and rows c0.. of columns
+            // r0..r0 + e of dst, inside the blocks; AVX-512F, as this function.
+            unsafe {
+                if size == 8 {
+                    let mut t = [_mm512_setzero_ps(); 8];
+                    for (i, x) in t.iter_mut().enumerate() {
+                        *x = _mm512_loadu_ps(src.add((r0 + i) * ss + c0).cast());
+                    }
+                    for (i, x) in transpose8(t).into_iter().enumerate() {
+                        _mm512_storeu_ps(dst.add((c0 + i) * ds + r0).cast(), x);
+                    }
+                } else {
+                    let mut t = [_mm512_setzero_pd(); 4];
+                    for (i, x) in t.iter_mut().enumerate() {
+                        *x = _mm512_loadu_pd(src.add((r0 + i) * ss + c0).cast());
+                    }
+                    for (i, x) in transpose4_wide(t).into_iter().enumerate() {
+                        _mm512_storeu_pd(dst.add((c0 + i) * ds + r0).cast(), x);
+                    }
+                }
             }
         }
+    }
+}
+
+/// Transposes 4 x 4 elements of 16 bytes (rows of registers): the 128-bit lanes.
+#[inline(always)]
+unsafe fn transpose4_wide(r: [__m512d; 4]) -> [__m512d; 4] {
+    unsafe {
+        // Lanes (0, 1) of two rows side by side, and lanes (2, 3).
+        let t0 = _mm512_shuffle_f64x2::<0x44>(r[0], r[1]);
+        let t1 = _mm512_shuffle_f64x2::<0xEE>(r[0], r[1]);
+        let t2 = _mm512_shuffle_f64x2::<0x44>(r[2], r[3]);
+        let t3 = _mm512_shuffle_f64x2::<0xEE>(r[2], r[3]);
+        // Even lanes of each pair, then odd ones.
+        [
+            _mm512_shuffle_f64x2::<0x88>(t0, t2),
+            _mm512_shuffle_f64x2::<0xDD>(t0, t2),
+            _mm512_shuffle_f64x2::<0x88>(t1, t3),
+            _mm512_shuffle_f64x2::<0xDD>(t1, t3),
+        ]
     }
 }
 
@@ -894,18 +933,33 @@ mod tests {
 
     #[test]
     fn transposes_blocks_between_strides() {
+        fn check<T: Copy + PartialEq + std::fmt::Debug>(make: impl Fn(usize) -> T, blank: T) {
+            let (rows, cols, ss, ds) = (16, 24, 29, 21);
+            let src: Vec<T> = (0..rows * ss).map(&make).collect();
+            let mut dst = vec![blank; cols * ds];
+            // SAFETY: AVX-512F is present; rows x cols at stride ss, cols x rows at stride ds.
+            unsafe { transpose(src.as_ptr(), ss, dst.as_mut_ptr(), ds, [rows, cols, 8]) };
+            for c in 0..cols {
+                for r in 0..ds {
+                    let want = if r < rows { src[r * ss + c] } else { blank };
+                    assert_eq!(dst[c * ds + r], want, "row {c}, column {r}");
+                }
+            }
+        }
         if !std::arch::is_x86_feature_detected!("avx512f") {
             return;
         }
-        let (rows, cols, ss, ds) = (16, 24, 29, 21);
-        let src: Vec<u64> = (0..rows * ss).map(|i| i as u64).collect();
-        let mut dst = vec![u64::MAX; cols * ds];
-        // SAFETY: AVX-512F is present; rows x cols at stride ss, cols x rows at stride ds.
-        unsafe { transpose(src.as_ptr(), ss, dst.as_mut_ptr(), ds, [rows, cols, 8]) };
-        for c in 0..cols {
-            for r in 0..ds {
-                let want = if r < rows { src[r * ss + c] } else { u64::MAX };
-                assert_eq!(dst[c * ds + r], want, "row {c}, column {r}");
+        check(|i| i as u64, u64::MAX);
+        check(|i| [i as u64, !(i as u64)], [0, 0]);
+        // 4 x 4 tiles: sides that are not whole 8 x 8 ones.
+        let (rows, cols) = (12, 20);
+        let src: Vec<[u64; 2]> = (0..rows * cols).map(|i| [i as u64, 7]).collect();
+        let mut dst = vec![[0, 0]; rows * cols];
+        // SAFETY: AVX-512F is present; rows x cols, and cols x rows.
+        unsafe { transpose(src.as_ptr(), cols, dst.as_mut_ptr(), rows, [rows, cols, 0]) };
+        for r in 0..rows {
+            for c in 0..cols {
+                assert_eq!(dst[c * rows + r], src[r * cols + c]);
             }
         }
     }
