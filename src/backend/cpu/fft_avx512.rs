@@ -72,11 +72,6 @@ impl<const R: usize> Square<R> {
             return None;
         }
         let w = |e: usize, n: usize| root(inverse, e, n);
-        let mut wr = [[0.0; 2]; 64];
-        for (m, v) in wr.iter_mut().enumerate().take(R) {
-            let (c, s) = w(m, R);
-            *v = [c as f32, s as f32];
-        }
         let mut tw = vec![[Row([0.0; 16]); 2]; R * (R / L)].into_boxed_slice();
         for k1 in 0..R {
             for b in 0..R / L {
@@ -88,7 +83,11 @@ impl<const R: usize> Square<R> {
                 }
             }
         }
-        Some(Square { inverse, w: wr, tw })
+        Some(Square {
+            inverse,
+            w: small_roots(inverse, R),
+            tw,
+        })
     }
 
     /// Pass A from `src` into `t`, then pass B from `t` into `dst`. `t` may be `dst`, but
@@ -115,6 +114,16 @@ fn root(inverse: bool, e: usize, n: usize) -> (f64, f64) {
     let sign = if inverse { 1.0 } else { -1.0 };
     let a = sign * 2.0 * std::f64::consts::PI * (e % n) as f64 / n as f64;
     (a.cos(), a.sin())
+}
+
+/// `wn^m` for m < n (at most 64) in f32, each made in f64 and rounded once; zeros after.
+fn small_roots(inverse: bool, n: usize) -> [[f32; 2]; 64] {
+    let mut w = [[0.0; 2]; 64];
+    for (m, v) in w.iter_mut().enumerate().take(n) {
+        let (c, s) = root(inverse, m, n);
+        *v = [c as f32, s as f32];
+    }
+    w
 }
 
 // The helpers below are inlined into the `target_feature` passes, which is where their
@@ -718,11 +727,6 @@ impl<const R: usize> Tall<R> {
     /// The plan, or None where the CPU lacks AVX-512F.
     fn new(inverse: bool) -> Option<Tall<R>> {
         let rows = Square::<R>::new(inverse)?;
-        let single = |(c, s): (f64, f64)| [c as f32, s as f32];
-        let mut w64 = [[0.0; 2]; 64];
-        for (m, v) in w64.iter_mut().enumerate() {
-            *v = single(root(inverse, m, 64));
-        }
         let tw = (0..Self::M / L)
             .flat_map(|b| {
                 (0..64).map(move |k1| {
@@ -735,7 +739,11 @@ impl<const R: usize> Tall<R> {
                 })
             })
             .collect();
-        Some(Tall { rows, w64, tw })
+        Some(Tall {
+            rows,
+            w64: small_roots(inverse, 64),
+            tw,
+        })
     }
 
     /// Pass 1 from `src` into scratch, pass 2 from there into `dst` (which may be `src`).
@@ -840,13 +848,8 @@ unsafe fn tall_rows<const R: usize>(
         for i in 0..L {
             let src = rows[pad * (L * g + i)..][..m].as_ptr();
             let out = block[pad * i..][..m].as_mut_ptr();
-            let tt = if apart(src, out) {
-                out
-            } else {
-                spot(m, t, src, out)
-            };
-            // SAFETY: M elements at each; t is the block row or scratch, apart from src.
-            unsafe { f.rows.run(src, tt, out) };
+            // SAFETY: M elements at each, not overlapping; t is the row transform's scratch.
+            unsafe { f.rows.transform(src, out, t) };
         }
         let bp = block.as_ptr().cast::<f32>();
         for c in 0..m / L {
