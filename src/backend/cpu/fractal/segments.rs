@@ -60,8 +60,6 @@ pub(crate) trait Wide: Copy {
     /// The first `n` lanes (n <= L).
     unsafe fn first(n: usize) -> Self::M;
     unsafe fn any(m: Self::M) -> bool;
-    /// The lanes of `a` that are not in `b`.
-    unsafe fn minus(a: Self::M, b: Self::M) -> Self::M;
     unsafe fn same(a: Self::M, b: Self::M) -> bool;
     /// Counts of zero.
     unsafe fn zero_counts() -> Self::N;
@@ -154,7 +152,9 @@ pub(crate) unsafe fn rows<W: Wide, const S: usize, const F: bool>(
             let r = norm::<W, F>(vx[s], vy[s]);
             // !(r2 > bail), true for NaN, as in the portable loop.
             let a = r.not_gt(alive[s], bail);
-            vr2[s] = vr2[s].select(W::minus(alive[s], a), r);
+            // |z|^2 of every lane live before the test: a lane escaping now keeps it from
+            // here on, and a lane that never escapes has no smooth value to make from it.
+            vr2[s] = vr2[s].select(alive[s], r);
             vn[s] = W::tick(vn[s], a);
             alive[s] = a;
             (vx[s], vy[s]) = step::<W, F>(vx[s], vy[s], vcx[s], vcy[s]);
@@ -351,13 +351,6 @@ macro_rules! portable {
             #[inline(always)]
             unsafe fn any(m: Self::M) -> bool {
                 m.iter().fold(0, |a, &v| a | v) != 0
-            }
-            #[inline(always)]
-            unsafe fn minus(mut a: Self::M, b: Self::M) -> Self::M {
-                for i in 0..$l {
-                    a[i] &= !b[i];
-                }
-                a
             }
             #[inline(always)]
             unsafe fn same(a: Self::M, b: Self::M) -> bool {

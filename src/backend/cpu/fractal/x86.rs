@@ -86,11 +86,6 @@ macro_rules! masks512 {
         }
         #[inline]
         #[target_feature(enable = $feat)]
-        unsafe fn minus(a: u16, b: u16) -> u16 {
-            a & !b
-        }
-        #[inline]
-        #[target_feature(enable = $feat)]
         unsafe fn same(a: u16, b: u16) -> bool {
             a == b
         }
@@ -141,7 +136,7 @@ macro_rules! cmp512 {
 
 /// The mask methods the AVX2 impls share (masks as all-ones lanes of the vector type).
 macro_rules! masks256 {
-    ($m:ty, $and:ident, $andnot:ident, $cmp:ident, $blend:ident, $movemask:ident) => {
+    ($m:ty, $and:ident, $cmp:ident, $blend:ident, $movemask:ident) => {
         type M = $m;
         #[inline]
         #[target_feature(enable = "avx2")]
@@ -162,11 +157,6 @@ macro_rules! masks256 {
         #[target_feature(enable = "avx2")]
         unsafe fn any(m: $m) -> bool {
             $movemask(m) != 0
-        }
-        #[inline]
-        #[target_feature(enable = "avx2")]
-        unsafe fn minus(a: $m, b: $m) -> $m {
-            $andnot(b, a)
         }
         #[inline]
         #[target_feature(enable = "avx2")]
@@ -233,7 +223,6 @@ impl Wide for __m256 {
     masks256!(
         __m256,
         _mm256_and_ps,
-        _mm256_andnot_ps,
         _mm256_cmp_ps,
         _mm256_blendv_ps,
         _mm256_movemask_ps
@@ -282,7 +271,6 @@ impl Wide for __m256d {
     masks256!(
         __m256d,
         _mm256_and_pd,
-        _mm256_andnot_pd,
         _mm256_cmp_pd,
         _mm256_blendv_pd,
         _mm256_movemask_pd
