@@ -69,6 +69,22 @@ pub(crate) trait Wide: Copy {
     unsafe fn count(n: Self::N, m: Self::M, k: u32) -> Self::N;
     /// The first L counts into `out`.
     unsafe fn store_counts(n: Self::N, out: &mut [u32; 16]);
+    /// The first `counts.len()` (at most L, and no more than `values.len()`) counts of `n`
+    /// to `counts`, and as many lanes of `r2` (as f32) to `values`.
+    #[inline(always)]
+    unsafe fn write(n: Self::N, r2: Self, counts: &mut [u32], values: &mut [f32]) {
+        let (mut nn, mut rr) = ([0u32; 16], [Self::T::of(0.0); 16]);
+        // SAFETY: the caller's; both arrays hold 16 >= L elements.
+        unsafe {
+            Self::store_counts(n, &mut nn);
+            r2.store(rr.as_mut_ptr());
+        }
+        let len = counts.len();
+        counts.copy_from_slice(&nn[..len]);
+        for (v, r) in values.iter_mut().zip(rr) {
+            *v = r.f32();
+        }
+    }
 }
 
 /// One step z' = z^2 + c, rounded as `Arithmetic::Separate` (F false) or `Fused` says.
@@ -127,21 +143,21 @@ pub(crate) unsafe fn rows<W: Wide, const S: usize, const F: bool>(
         return;
     };
     let l = W::L;
-    let per_row = width.div_ceil(l);
-    let total = values.len() / width * per_row;
+    let rows = values.len() / width;
     let monotone = job.chunked();
     // SAFETY (every W method below): the CPU has W's instruction set (this function's
     // contract), and each load and store is from or to an array of 16 >= L elements.
     let (bail, zero, none) = unsafe { (W::splat(BAILOUT), W::splat(0.0), W::first(0)) };
-    // Slot state: the segment (None: idle), the orbit, the counts and |z|^2 at escape,
+    // Slot state: the segment's first pixel and length (None: idle), the orbit, the counts and |z|^2 at escape,
     // the live lanes and the steps left before max_iter.
-    let mut seg: [Option<usize>; S] = [None; S];
+    let mut seg: [Option<(usize, usize)>; S] = [None; S];
     let (mut vx, mut vy, mut vcx, mut vcy) = ([zero; S], [zero; S], [zero; S], [zero; S]);
     let mut vn = [unsafe { W::zero_counts() }; S];
     let mut vr2 = [zero; S];
     let mut alive = [none; S];
     let mut rem = [u32::MAX; S];
-    let mut next = 0;
+    // The next segment's row and first column.
+    let (mut row, mut col0) = (0, 0);
     // Whether the last chunk saw no escape (see below).
     let mut quiet = true;
     // One step of slot `s` with the full bookkeeping: the escape test, |z|^2 of the lanes
@@ -164,39 +180,38 @@ pub(crate) unsafe fn rows<W: Wide, const S: usize, const F: bool>(
     unsafe {
         loop {
             for s in 0..S {
-                if let Some(g) = seg[s]
+                if let Some((at, len)) = seg[s]
                     && (!W::any(alive[s]) || rem[s] == 0)
                 {
-                    let (row, col0) = (g / per_row, g % per_row * l);
-                    let (mut n, mut r2) = ([0u32; 16], [W::T::of(0.0); 16]);
-                    W::store_counts(vn[s], &mut n);
-                    vr2[s].store(r2.as_mut_ptr());
-                    let len = (width - col0).min(l);
-                    let at = row * width + col0;
                     // |z|^2 for now; the smooth values are made from it at the end.
-                    counts[at..at + len].copy_from_slice(&n[..len]);
-                    for (v, r) in values[at..at + len].iter_mut().zip(r2) {
-                        *v = r.f32();
-                    }
+                    W::write(
+                        vn[s],
+                        vr2[s],
+                        &mut counts[at..at + len],
+                        &mut values[at..at + len],
+                    );
                     seg[s] = None;
-                    if next >= total {
+                    if row == rows {
                         // Idle from now on: an orbit at 0 that stays there, never
                         // counted (the state every slot starts in).
                         (vx[s], vy[s], vcx[s], vcy[s], alive[s], rem[s]) =
                             (zero, zero, zero, zero, none, u32::MAX);
                     }
                 }
-                if seg[s].is_none() && next < total {
-                    let (row, col0) = (next / per_row, next % per_row * l);
+                if seg[s].is_none() && row < rows {
+                    let len = (width - col0).min(l);
                     // 16 pixels from col0, of which the first L are this segment.
                     let [x, y, cx, cy] = start::<W::T, 16>(job, row0 + row, col0);
                     (vx[s], vy[s]) = (W::load(x.as_ptr()), W::load(y.as_ptr()));
                     (vcx[s], vcy[s]) = (W::load(cx.as_ptr()), W::load(cy.as_ptr()));
                     vn[s] = W::zero_counts();
-                    alive[s] = W::first((width - col0).min(l));
+                    alive[s] = W::first(len);
                     rem[s] = max_iter;
-                    seg[s] = Some(next);
-                    next += 1;
+                    seg[s] = Some((row * width + col0, len));
+                    col0 += l;
+                    if col0 >= width {
+                        (row, col0) = (row + 1, 0);
+                    }
                 }
             }
             if seg.iter().all(Option::is_none) {

@@ -187,6 +187,16 @@ impl Wide for __m512 {
     masks512!("avx512f");
     const L: usize = 16;
     cmp512!(_mm512_mask_cmp_ps_mask, _mm512_mask_mov_ps, u16);
+    #[inline]
+    #[target_feature(enable = "avx512f")]
+    unsafe fn write(n: __m512i, r2: __m512, counts: &mut [u32], values: &mut [f32]) {
+        // SAFETY: the lanes of `m` are within both slices.
+        unsafe {
+            let m = Self::first(counts.len().min(values.len()));
+            _mm512_mask_storeu_epi32(counts.as_mut_ptr().cast(), m, n);
+            _mm512_mask_storeu_ps(values.as_mut_ptr(), m, r2);
+        }
+    }
 }
 
 impl Wide for __m512d {
@@ -205,6 +215,17 @@ impl Wide for __m512d {
     masks512!("avx512f");
     const L: usize = 8;
     cmp512!(_mm512_mask_cmp_pd_mask, _mm512_mask_mov_pd, u8);
+    #[inline]
+    #[target_feature(enable = "avx512f")]
+    unsafe fn write(n: __m512i, r2: __m512d, counts: &mut [u32], values: &mut [f32]) {
+        let r2 = _mm512_castps256_ps512(_mm512_cvtpd_ps(r2));
+        // SAFETY: the lanes of `m` (at most 8) are within both slices.
+        unsafe {
+            let m = Self::first(counts.len().min(values.len()));
+            _mm512_mask_storeu_epi32(counts.as_mut_ptr().cast(), m, n);
+            _mm512_mask_storeu_ps(values.as_mut_ptr(), m, r2);
+        }
+    }
 }
 
 impl Wide for __m256 {
