@@ -148,8 +148,8 @@ pub(crate) unsafe fn rows<W: Wide, const S: usize, const F: bool>(
     // SAFETY (every W method below): the CPU has W's instruction set (this function's
     // contract), and each load and store is from or to an array of 16 >= L elements.
     let (bail, zero, none) = unsafe { (W::splat(BAILOUT), W::splat(0.0), W::first(0)) };
-    // Slot state: the segment's first pixel and length (None: idle), the orbit, the counts and |z|^2 at escape,
-    // the live lanes and the steps left before max_iter.
+    // Slot state: the segment's first pixel and length (None: idle), the orbit, the counts
+    // and |z|^2 at escape, the live lanes and the steps left before max_iter.
     let mut seg: [Option<(usize, usize)>; S] = [None; S];
     let (mut vx, mut vy, mut vcx, mut vcy) = ([zero; S], [zero; S], [zero; S], [zero; S]);
     let mut vn = [unsafe { W::zero_counts() }; S];

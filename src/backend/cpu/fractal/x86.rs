@@ -134,6 +134,24 @@ macro_rules! cmp512 {
     };
 }
 
+/// The `write` of the AVX-512 impls: counts and |z|^2 out with two masked stores, |z|^2
+/// first narrowed to f32 lanes by `$narrow` (of `$r`, the vector).
+macro_rules! write512 {
+    ($r:ident => $narrow:expr) => {
+        #[inline]
+        #[target_feature(enable = "avx512f")]
+        unsafe fn write(n: __m512i, $r: Self, counts: &mut [u32], values: &mut [f32]) {
+            let r2: __m512 = $narrow;
+            // SAFETY: the lanes of `m` (at most L) are within both slices.
+            unsafe {
+                let m = Self::first(counts.len().min(values.len()));
+                _mm512_mask_storeu_epi32(counts.as_mut_ptr().cast(), m, n);
+                _mm512_mask_storeu_ps(values.as_mut_ptr(), m, r2);
+            }
+        }
+    };
+}
+
 /// The mask methods the AVX2 impls share (masks as all-ones lanes of the vector type).
 macro_rules! masks256 {
     ($m:ty, $and:ident, $cmp:ident, $blend:ident, $movemask:ident) => {
@@ -187,16 +205,7 @@ impl Wide for __m512 {
     masks512!("avx512f");
     const L: usize = 16;
     cmp512!(_mm512_mask_cmp_ps_mask, _mm512_mask_mov_ps, u16);
-    #[inline]
-    #[target_feature(enable = "avx512f")]
-    unsafe fn write(n: __m512i, r2: __m512, counts: &mut [u32], values: &mut [f32]) {
-        // SAFETY: the lanes of `m` are within both slices.
-        unsafe {
-            let m = Self::first(counts.len().min(values.len()));
-            _mm512_mask_storeu_epi32(counts.as_mut_ptr().cast(), m, n);
-            _mm512_mask_storeu_ps(values.as_mut_ptr(), m, r2);
-        }
-    }
+    write512!(r => r);
 }
 
 impl Wide for __m512d {
@@ -215,17 +224,7 @@ impl Wide for __m512d {
     masks512!("avx512f");
     const L: usize = 8;
     cmp512!(_mm512_mask_cmp_pd_mask, _mm512_mask_mov_pd, u8);
-    #[inline]
-    #[target_feature(enable = "avx512f")]
-    unsafe fn write(n: __m512i, r2: __m512d, counts: &mut [u32], values: &mut [f32]) {
-        let r2 = _mm512_castps256_ps512(_mm512_cvtpd_ps(r2));
-        // SAFETY: the lanes of `m` (at most 8) are within both slices.
-        unsafe {
-            let m = Self::first(counts.len().min(values.len()));
-            _mm512_mask_storeu_epi32(counts.as_mut_ptr().cast(), m, n);
-            _mm512_mask_storeu_ps(values.as_mut_ptr(), m, r2);
-        }
-    }
+    write512!(r => _mm512_castps256_ps512(_mm512_cvtpd_ps(r)));
 }
 
 impl Wide for __m256 {
