@@ -1,5 +1,5 @@
 //! CPU side of the FFT: rustfft (its own AVX/SSE/NEON kernels and algorithm choice for every
-//! length; our own AVX-512 kernels for 1024, 4096 and 65536 points of f32) on rows in
+//! length; our own AVX-512 kernels for 1024, 4096, 65536 and 2^20 points of f32) on rows in
 //! parallel; strided axes in blocks of columns gathered into rows, transformed and scattered
 //! back, so no whole-array transpose is made; long single transforms split in two such
 //! passes of shorter ones (four-step), so that every core works.
@@ -36,7 +36,8 @@ const TASK: usize = 1 << 15;
 /// kernels read their input in strided blocks and write their output scattered, which the
 /// caches absorb but memory does not: for rows of 1024 c32, out of place measured 1.3x to
 /// 1.5x faster than copy + in place up to 4 MiB of input, 1.1x at 8 MiB, and 0.55x at
-/// 16 MiB, where input and output no longer fit the 32 MiB L3 (ci, 2026-11-23).
+/// 16 MiB, where input and output no longer fit the 32 MiB L3 (ci, 2026-11-23). Kernels
+/// that stream whole rows ([`Own::streams`]) go out of place at any size.
 const DIRECT_MAX: usize = 4 << 20;
 /// Transforms at least this long run four-step when there are fewer of them than threads.
 /// On the 2-core CI machine four-step measured 1.3x to 1.5x rustfft's single-threaded time
@@ -139,6 +140,9 @@ pub(crate) trait Own: Sized {
     /// Whether this CPU runs length n with streamcore's own kernel, which reads its input
     /// directly: out of place, it costs no more than in place (rustfft's plans copy first).
     fn has_own(n: usize) -> bool;
+    /// Whether that kernel reads its input and writes its output in whole rows, and needs
+    /// little scratch out of place: then out of place beats copy + in place at any size.
+    fn streams(n: usize) -> bool;
     /// That kernel's plan, where [`Own::has_own`] says there is one.
     fn own_plan(n: usize, inverse: bool) -> Option<Arc<dyn Fft<Self>>>;
 }
@@ -179,7 +183,7 @@ macro_rules! scratch_impl {
 scratch_impl!(f32, SCRATCH_F32, LAST_F32);
 scratch_impl!(f64, SCRATCH_F64, LAST_F64);
 
-/// The AVX-512 1024-, 4096- and 65536-point kernels (`fft_avx512`), where the CPU has
+/// The AVX-512 1024-, 4096-, 65536- and 2^20-point kernels (`fft_avx512`), where the CPU has
 /// AVX-512F and STREAMCORE_CPU_ISA does not rule it out.
 #[cfg(target_arch = "x86_64")]
 fn own_f32(n: usize) -> bool {
@@ -195,6 +199,15 @@ impl Own for f32 {
     fn has_own(n: usize) -> bool {
         own_f32(n)
     }
+    fn streams(n: usize) -> bool {
+        #[cfg(target_arch = "x86_64")]
+        return own_f32(n) && super::fft_avx512::STREAMING.contains(&n);
+        #[cfg(not(target_arch = "x86_64"))]
+        return {
+            let _ = n;
+            false
+        };
+    }
     fn own_plan(n: usize, inverse: bool) -> Option<Arc<dyn Fft<f32>>> {
         #[cfg(target_arch = "x86_64")]
         if own_f32(n) {
@@ -208,6 +221,9 @@ impl Own for f32 {
 /// No f64 kernels of our own yet: rustfft runs every f64 length.
 impl Own for f64 {
     fn has_own(_n: usize) -> bool {
+        false
+    }
+    fn streams(_n: usize) -> bool {
         false
     }
     fn own_plan(_n: usize, _inverse: bool) -> Option<Arc<dyn Fft<f64>>> {
@@ -532,7 +548,7 @@ fn typed<T: Scratch>(
     let scratch_len = fft.get_inplace_scratch_len();
     if inner == 1 {
         let rows = (TASK / n).max(1);
-        let direct = T::has_own(n) && std::mem::size_of_val(src) <= DIRECT_MAX;
+        let direct = T::has_own(n) && (std::mem::size_of_val(src) <= DIRECT_MAX || T::streams(n));
         let run = |(d, s): (&mut [Complex<T>], &[Complex<T>])| {
             if direct {
                 let len = fft.get_immutable_scratch_len();

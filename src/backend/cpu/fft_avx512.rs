@@ -1,6 +1,7 @@
-//! 1024-, 4096- and 65536-point complex f32 FFTs in AVX-512, faster than rustfft's AVX2
-//! plans for those lengths: two passes of R-point transforms (R = 32 or 64) over the data
-//! seen as R x R, eight columns per register; 65536 points as 64 x 1024 (see [`Tall`]).
+//! 1024-, 4096-, 65536- and 2^20-point complex f32 FFTs in AVX-512, faster than rustfft's
+//! AVX2 plans for those lengths: two passes of R-point transforms (R = 32 or 64) over the
+//! data seen as R x R, eight columns per register; 65536 points as 64 x 1024 (see [`Tall`]),
+//! 2^20 as 16 x 65536 (see [`Wide`]).
 //!
 //! With n = R^2, j = R j1 + j2 and k = k1 + R k2,
 //! `X[k] = sum_j2 w^(j2 k1) wR^(j2 k2) sum_j1 x[j] wR^(j1 k1)` (w = exp(-+2 pi i / n)).
@@ -20,7 +21,10 @@ use num_complex::Complex32;
 use rustfft::{Direction, Fft, FftDirection, Length};
 
 /// The lengths these kernels transform.
-pub(crate) const LENGTHS: [usize; 3] = [1024, 4096, 65536];
+pub(crate) const LENGTHS: [usize; 4] = [1024, 4096, 65536, 1 << 20];
+/// Those whose kernel out of place reads its input in order and keeps its rows in its
+/// output, so that a batch of them goes out of place at any size ([`Wide`]).
+pub(crate) const STREAMING: [usize; 1] = [1 << 20];
 
 /// The plan for length n in one direction, where n is one of [`LENGTHS`] and the CPU has
 /// AVX-512F.
@@ -29,6 +33,7 @@ pub(crate) fn plan(n: usize, inverse: bool) -> Option<Arc<dyn Fft<f32>>> {
         1024 => Square::<32>::new(inverse).map(|f| Arc::new(f) as _),
         4096 => Square::<64>::new(inverse).map(|f| Arc::new(f) as _),
         65536 => Tall::<32>::new(inverse).map(|f| Arc::new(f) as _),
+        0x10_0000 => Wide::<32>::new(inverse).map(|f| Arc::new(f) as _),
         _ => None,
     }
 }
@@ -561,15 +566,18 @@ fn spot(
 trait Kernel {
     /// The transform length.
     const LEN: usize;
-    /// Scratch elements per call.
+    /// Scratch elements per call in place.
     const SCRATCH_LEN: usize;
+    /// Scratch elements per call out of place (`src` and `dst` apart).
+    const APART_SCRATCH_LEN: usize = Self::SCRATCH_LEN;
     /// Whether this is the inverse transform.
     fn inverse(&self) -> bool;
     /// One transform from `src` into `dst`, which may be `src`.
     ///
     /// # Safety
-    /// `src` and `dst` address LEN complex numbers each; `scratch` is at least SCRATCH_LEN
-    /// long and overlaps neither.
+    /// `src` and `dst` address LEN complex numbers each, the same ones or apart; `scratch`
+    /// is at least SCRATCH_LEN long (APART_SCRATCH_LEN where they are apart) and overlaps
+    /// neither.
     unsafe fn transform(
         &self,
         src: *const Complex32,
@@ -681,11 +689,11 @@ macro_rules! rustfft_traits {
             }
 
             fn get_outofplace_scratch_len(&self) -> usize {
-                <Self as Kernel>::SCRATCH_LEN
+                <Self as Kernel>::APART_SCRATCH_LEN
             }
 
             fn get_immutable_scratch_len(&self) -> usize {
-                <Self as Kernel>::SCRATCH_LEN
+                <Self as Kernel>::APART_SCRATCH_LEN
             }
         }
     };
@@ -693,6 +701,7 @@ macro_rules! rustfft_traits {
 
 rustfft_traits!(Square);
 rustfft_traits!(Tall);
+rustfft_traits!(Wide);
 
 /// A planned transform of n = 64 M points (M = R^2: 65536 for R = 32) in one direction, for
 /// CPUs with AVX-512F: the four-step algorithm on the data seen as 64 x M.
@@ -887,6 +896,195 @@ impl<const R: usize> Kernel for Tall<R> {
     }
 }
 
+/// A planned transform of n = 16 M points (M = 64 R^2, the [`Tall`] length: 2^20 for
+/// R = 32) in one direction, for CPUs with AVX-512F: the four-step algorithm the other way
+/// round, so that every pass reads and writes whole rows in order.
+///
+/// With j = j1 + 16 j2 and k = M k1 + k2,
+/// `X[k] = sum_j1 w16^(j1 k1) w^(j1 k2) sum_j2 x[j] wM^(j2 k2)`. Pass 1 splits the input
+/// into its 16 interleaved rows `x[j1 + 16 j2]` (register transposes), held in the output
+/// itself out of place and in padded scratch rows in place; pass 2 transforms each row in
+/// place with [`Tall`]; pass 3 multiplies by `w^(j1 k2)` and runs the 16-point transforms
+/// across the rows, eight columns a register, writing output row k1 (elements `M k1 + k2`).
+pub(crate) struct Wide<const R: usize> {
+    rows: Tall<R>,
+    /// `w16^m` for m < 16.
+    w16: [[f32; 2]; 16],
+    /// `w^(l j1)` for the lanes l < 8 of row j1, as [`Square`]'s `tw`.
+    lanes: Box<[[Row; 2]]>,
+    /// `w^(8 c j1)` at `[16 c + j1]`: the twiddle of lane 0 of column block c in row j1.
+    /// Lane l takes it times `lanes[j1][l]`, each made in f64 and rounded once (a table of
+    /// every twiddle would take 8 MiB).
+    blocks: Box<[[f32; 2]]>,
+}
+
+impl<const R: usize> Wide<R> {
+    /// The row length M.
+    const M: usize = 64 * R * R;
+    /// The transform length.
+    const N: usize = 16 * Self::M;
+    /// Elements per scratch row: a cache line more than M, so that pass 3's 16 loads of a
+    /// column fall in different L1 sets.
+    const PAD: usize = Self::M + L;
+    /// Scratch in place: the 16 rows, the row transforms' own scratch, and room to start at
+    /// a cache line.
+    const SCRATCH: usize = 16 * Self::PAD + Tall::<R>::SCRATCH + L;
+    /// Scratch out of place: the row transforms' only.
+    const APART: usize = Tall::<R>::SCRATCH + L;
+
+    /// The plan, or None where the CPU lacks AVX-512F.
+    fn new(inverse: bool) -> Option<Wide<R>> {
+        let rows = Tall::<R>::new(inverse)?;
+        let single = |(c, s): (f64, f64)| [c as f32, s as f32];
+        let mut w16 = [[0.0; 2]; 16];
+        for (m, v) in w16.iter_mut().enumerate() {
+            *v = single(root(inverse, m, 16));
+        }
+        let lanes = (0..16)
+            .map(|j1| {
+                let mut t = [Row([0.0; 16]); 2];
+                for l in 0..L {
+                    let (c, s) = root(inverse, l * j1, Self::N);
+                    t[0].0[2 * l..2 * l + 2].fill(c as f32);
+                    t[1].0[2 * l..2 * l + 2].fill(s as f32);
+                }
+                t
+            })
+            .collect();
+        let blocks = (0..Self::M / L)
+            .flat_map(|c| (0..16).map(move |j1| single(root(inverse, L * c * j1, Self::N))))
+            .collect();
+        Some(Wide {
+            rows,
+            w16,
+            lanes,
+            blocks,
+        })
+    }
+
+    /// The three passes from `src` to `dst` (which may be `src`). Out of place the 16 rows
+    /// are `dst` itself: no 8 MiB of scratch, so that two threads' transforms (each row's
+    /// output and its L2-sized scratch) share the L3 instead of thrashing it. For 2^20 x 16
+    /// on both cores of the CI machine this took 29-36 ms against 44-49 ms for rustfft per
+    /// row (2026-11-23). In place the rows are padded rows of scratch.
+    ///
+    /// # Safety
+    /// `src` and `dst` address N complex numbers each, the same ones or apart; `scratch`
+    /// overlaps neither.
+    unsafe fn run(&self, src: *const Complex32, dst: *mut Complex32, scratch: &mut [Complex32]) {
+        let (m, pad) = (Self::M, Self::PAD);
+        let apart = src != dst.cast_const();
+        let need = if apart { Self::APART } else { Self::SCRATCH };
+        assert!(
+            scratch.len() >= need,
+            "{}-point FFT given {} of scratch, not {need}",
+            Self::N,
+            scratch.len(),
+        );
+        let skip = scratch.as_ptr().align_offset(64).min(L) % L;
+        // The 16 rows: the output itself when it is apart from the input, else padded rows
+        // of scratch.
+        let (rows, pad, t) = if apart {
+            (dst, m, &mut scratch[skip..])
+        } else {
+            let (rows, t) = scratch[skip..].split_at_mut(16 * pad);
+            (rows.as_mut_ptr(), pad, t)
+        };
+        // SAFETY: the caller's; `new` checked the CPU; src is M rows of 16, `rows` 16 rows of
+        // M, `pad` apart, inside dst or scratch, and `t` is the rest of scratch.
+        unsafe {
+            transpose(src, 16, rows, pad, [m, 16, 0]);
+            for r in 0..16 {
+                let p = rows.add(r * pad);
+                self.rows.run(p, p, t);
+            }
+            if self.rows.rows.inverse {
+                wide_columns::<true, R>(self, rows.cast_const().cast(), pad, dst.cast());
+            } else {
+                wide_columns::<false, R>(self, rows.cast_const().cast(), pad, dst.cast());
+            }
+        }
+    }
+}
+
+impl<const R: usize> Kernel for Wide<R> {
+    const LEN: usize = Self::N;
+    const SCRATCH_LEN: usize = Self::SCRATCH;
+    const APART_SCRATCH_LEN: usize = Self::APART;
+
+    fn inverse(&self) -> bool {
+        self.rows.rows.inverse
+    }
+
+    unsafe fn transform(
+        &self,
+        src: *const Complex32,
+        dst: *mut Complex32,
+        scratch: &mut [Complex32],
+    ) {
+        // SAFETY: the caller's.
+        unsafe { self.run(src, dst, scratch) };
+    }
+}
+
+/// Pass 3 of [`Wide`]: for each block of 8 columns of the 16 rows at `rows` (`pad` complex
+/// numbers apart), the twiddles `w^(j1 k2)` and the 16-point transforms across the rows,
+/// into rows k1 of `dst`. Each block is read whole before any of it is written, so `rows`
+/// may be `dst` itself (with `pad` = M).
+///
+/// # Safety
+/// `rows` holds 16 rows of M, `pad` apart, and `dst` 16 M complex numbers: apart, or the
+/// same as `rows` with `pad` = M.
+#[target_feature(enable = "avx512f")]
+unsafe fn wide_columns<const INV: bool, const R: usize>(
+    f: &Wide<R>,
+    rows: *const f32,
+    pad: usize,
+    dst: *mut f32,
+) {
+    let m = Wide::<R>::M;
+    let one = _mm512_set1_ps(std::hint::black_box(1.0));
+    for c in 0..m / L {
+        let mut v = [_mm512_setzero_ps(); 16];
+        for (j1, x) in v.iter_mut().enumerate() {
+            let lane = &f.lanes[j1];
+            // SAFETY: row j1, columns 8c..8c + 8, inside the caller's rows.
+            *x = unsafe {
+                let y = cmul(
+                    _mm512_loadu_ps(rows.add(2 * (pad * j1 + L * c))),
+                    _mm512_load_ps(lane[0].0.as_ptr()),
+                    _mm512_load_ps(lane[1].0.as_ptr()),
+                );
+                cmul1(y, f.blocks[16 * c + j1])
+            };
+        }
+        // The 16-point transform as 4 x 4: with j1 = 4 p1 + p2 and k1 = q1 + 4 q2,
+        // `Y[k1] = sum_p2 w16^(p2 q1) w4^(p2 q2) sum_p1 v[j1] w4^(p1 q1)`.
+        // z[q1][p2]: the first transforms, twiddled, ready for the second across p2.
+        let mut z = [[_mm512_setzero_ps(); 4]; 4];
+        for p2 in 0..4 {
+            // SAFETY: AVX-512F, as this function.
+            let a = unsafe { dft4::<INV>([v[p2], v[4 + p2], v[8 + p2], v[12 + p2]], one) };
+            for (q1, (x, zq)) in a.into_iter().zip(z.iter_mut()).enumerate() {
+                zq[p2] = if p2 > 0 && q1 > 0 {
+                    // SAFETY: as above.
+                    unsafe { cmul1(x, f.w16[p2 * q1]) }
+                } else {
+                    x
+                };
+            }
+        }
+        for (q1, col) in z.into_iter().enumerate() {
+            // SAFETY: as above.
+            let o = unsafe { dft4::<INV>(col, one) };
+            for (q2, x) in o.into_iter().enumerate() {
+                // SAFETY: row q1 + 4 q2, columns 8c..8c + 8 of dst.
+                unsafe { _mm512_storeu_ps(dst.add(2 * (m * (q1 + 4 * q2) + L * c)), x) };
+            }
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -969,8 +1167,8 @@ mod tests {
 
     #[test]
     fn matches_the_f64_dft_every_way_it_is_called() {
-        check(1024, Square::<32>::SCRATCH, &dft);
-        check(4096, Square::<64>::SCRATCH, &dft);
+        check(1024, [Square::<32>::SCRATCH; 2], &dft);
+        check(4096, [Square::<64>::SCRATCH; 2], &dft);
         // Too long for the direct sum: rustfft in f64 as the reference.
         let f64_fft = |x: &[Complex32], inverse: bool| {
             let mut v: Vec<_> = x
@@ -987,21 +1185,25 @@ mod tests {
                 .process(&mut v);
             v
         };
-        check(65536, Tall::<32>::SCRATCH, &f64_fft);
+        check(65536, [Tall::<32>::SCRATCH; 2], &f64_fft);
+        // Out of place with only the row transforms' scratch: the output holds the rows.
+        check(1 << 20, [Wide::<32>::SCRATCH, Wide::<32>::APART], &f64_fft);
     }
 
     type Reference = dyn Fn(&[Complex32], bool) -> Vec<num_complex::Complex64>;
 
-    fn check(n: usize, scratch_len: usize, reference: &Reference) {
-        let scratch = || vec![Complex32::new(0.0, 0.0); scratch_len];
-        let Some(_) = plan(n, false) else {
+    /// Every call form of length n against `reference`, each given exactly the scratch it
+    /// asks for: `[in place, out of place]`.
+    fn check(n: usize, [in_place, apart_len]: [usize; 2], reference: &Reference) {
+        let scratch = || vec![Complex32::new(0.0, 0.0); in_place];
+        let small = || vec![Complex32::new(0.0, 0.0); apart_len];
+        let Some(f) = plan(n, false) else {
             eprintln!("no AVX-512F here: nothing to test");
             return;
         };
-        assert_eq!(
-            plan(n, false).unwrap().get_inplace_scratch_len(),
-            scratch_len
-        );
+        assert_eq!(f.get_inplace_scratch_len(), in_place);
+        assert_eq!(f.get_outofplace_scratch_len(), apart_len);
+        assert_eq!(f.get_immutable_scratch_len(), apart_len);
         let mut seed = 7u64;
         let mut rnd = || {
             seed = seed
@@ -1024,17 +1226,17 @@ mod tests {
             let mut a = x.clone();
             f.process_with_scratch(&mut a, &mut scratch());
             let mut b = vec![Complex32::new(0.0, 0.0); 2 * n];
-            f.process_immutable_with_scratch(&x, &mut b, &mut scratch());
+            f.process_immutable_with_scratch(&x, &mut b, &mut small());
             let mut input = x.clone();
             let mut c = vec![Complex32::new(0.0, 0.0); 2 * n];
-            f.process_outofplace_with_scratch(&mut input, &mut c, &mut scratch());
+            f.process_outofplace_with_scratch(&mut input, &mut c, &mut small());
             // Input and output at the same offset in their pages: pass A goes through scratch.
             let mut page = vec![Complex32::new(0.0, 0.0); 5 * n];
             let at = page.as_ptr().align_offset(4096);
             let (lo, hi) = page[at..].split_at_mut(2 * n);
             lo[..n].copy_from_slice(&x[..n]);
             assert!(!apart(lo.as_ptr(), hi.as_ptr()));
-            f.process_immutable_with_scratch(&lo[..n], &mut hi[..n], &mut scratch());
+            f.process_immutable_with_scratch(&lo[..n], &mut hi[..n], &mut small());
             let mut d = hi[..n].to_vec();
             d.extend_from_slice(&b[n..]);
             for (how, got) in [
