@@ -143,6 +143,11 @@ pub(crate) trait Own: Sized {
     /// Whether that kernel reads its input and writes its output in whole rows, and needs
     /// little scratch out of place: then out of place beats copy + in place at any size.
     fn streams(n: usize) -> bool;
+    /// Whether [`Own::spread`] runs length n.
+    fn spreads(n: usize) -> bool;
+    /// One transform of `src` (length n, where [`Own::spreads`] says so) into `dst`, its
+    /// passes spread over rayon's threads.
+    fn spread(src: &[Complex<Self>], dst: &mut [Complex<Self>], inverse: bool);
     /// That kernel's plan, where [`Own::has_own`] says there is one.
     fn own_plan(n: usize, inverse: bool) -> Option<Arc<dyn Fft<Self>>>;
 }
@@ -208,6 +213,23 @@ impl Own for f32 {
             false
         };
     }
+    fn spreads(n: usize) -> bool {
+        #[cfg(target_arch = "x86_64")]
+        return own_f32(n) && n == super::fft_avx512::Wide::<32>::N;
+        #[cfg(not(target_arch = "x86_64"))]
+        return {
+            let _ = n;
+            false
+        };
+    }
+    fn spread(src: &[Complex<f32>], dst: &mut [Complex<f32>], inverse: bool) {
+        #[cfg(target_arch = "x86_64")]
+        if let Some(w) = super::fft_avx512::wide(inverse) {
+            wide_spread(&w, src, dst);
+            return;
+        }
+        unreachable!("spread called for {} points without a kernel", src.len());
+    }
     fn own_plan(n: usize, inverse: bool) -> Option<Arc<dyn Fft<f32>>> {
         #[cfg(target_arch = "x86_64")]
         if own_f32(n) {
@@ -226,9 +248,51 @@ impl Own for f64 {
     fn streams(_n: usize) -> bool {
         false
     }
+    fn spreads(_n: usize) -> bool {
+        false
+    }
+    fn spread(src: &[Complex<f64>], _dst: &mut [Complex<f64>], _inverse: bool) {
+        unreachable!("no f64 kernel spreads {} points", src.len());
+    }
     fn own_plan(_n: usize, _inverse: bool) -> Option<Arc<dyn Fft<f64>>> {
         None
     }
+}
+
+/// One 2^20-point transform from `src` into `dst` with [`fft_avx512::Wide`]'s three passes
+/// each spread over rayon's threads: the input split into the 16 rows held in `dst` by
+/// ranges of columns, the rows' transforms, and the 16-point transforms across the rows by
+/// ranges of column blocks.
+///
+/// [`fft_avx512::Wide`]: super::fft_avx512::Wide
+#[cfg(target_arch = "x86_64")]
+fn wide_spread(w: &super::fft_avx512::Wide<32>, src: &[Complex<f32>], dst: &mut [Complex<f32>]) {
+    use super::fft_avx512::Wide;
+    /// Columns of the rows per task of passes 1 and 3 (a 64th of a row).
+    const COLS: usize = Wide::<32>::M / 64;
+    let m = Wide::<32>::M;
+    assert!(
+        src.len() == Wide::<32>::N && dst.len() == Wide::<32>::N,
+        "a 2^20-point transform given {} and {} points",
+        src.len(),
+        dst.len()
+    );
+    let rows = Disjoint::new(dst);
+    // SAFETY (all three passes): src and dst are distinct slices of N; each task touches
+    // its own columns of the 16 rows of M in dst (passes 1 and 3) or its own row (pass 2),
+    // and each pass ends before the next begins.
+    (0..m / COLS).into_par_iter().for_each(|t| unsafe {
+        w.split(src.as_ptr(), rows.at(0), m, t * COLS..(t + 1) * COLS);
+    });
+    (0..16).into_par_iter().for_each(|r| {
+        f32::with_scratch(Wide::<32>::ROW_SCRATCH, |sc| unsafe {
+            w.row(rows.at(r * m), sc)
+        });
+    });
+    let blocks = COLS / 8;
+    (0..m / COLS).into_par_iter().for_each(|t| unsafe {
+        w.across(rows.at(0), m, rows.at(0), t * blocks..(t + 1) * blocks);
+    });
 }
 
 /// Transforms `src` (`[outer, n, inner]` complex elements of `d`) into `dst`, scaled.
@@ -261,10 +325,18 @@ fn run_typed<T: Scratch + bytemuck::Pod>(
 {
     let (src, dst) = (bytemuck::cast_slice(src), bytemuck::cast_slice_mut(dst));
     let n = dims[1];
-    // Fewer long rows than threads: each row four-step over every thread.
-    if dims[2] == 1
+    let few = dims[0] < rayon::current_num_threads();
+    // Fewer long rows than threads: each row over every thread, through our own kernel's
+    // passes where there is one, else four-step.
+    if dims[2] == 1 && few && T::spreads(n) {
+        let total = dims[0] * n;
+        for (s, d) in src[..total].chunks(n).zip(dst[..total].chunks_mut(n)) {
+            T::spread(s, d, inverse);
+            scaled_parallel(d, scale);
+        }
+    } else if dims[2] == 1
         && n >= SPLIT_MIN
-        && dims[0] < rayon::current_num_threads()
+        && few
         && let Some(nn) = split(n)
     {
         four_step(
@@ -410,6 +482,13 @@ unsafe fn column_block<T: Scratch>(
         scaled(cols, scale);
         unsafe { scatter(dst, cols, n, inner, c0, w) };
     });
+}
+
+/// `v` times `scale`, unless that is 1, in parallel chunks.
+fn scaled_parallel<T: FftNum>(v: &mut [Complex<T>], scale: T) {
+    if scale != T::one() {
+        v.par_chunks_mut(TASK).for_each(|c| scaled(c, scale));
+    }
 }
 
 /// `v` times `scale`, unless that is 1.

@@ -15,7 +15,7 @@
 
 use std::arch::x86_64::*;
 
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use num_complex::Complex32;
 use rustfft::{Direction, Fft, FftDirection, Length};
@@ -33,9 +33,19 @@ pub(crate) fn plan(n: usize, inverse: bool) -> Option<Arc<dyn Fft<f32>>> {
         1024 => Square::<32>::new(inverse).map(|f| Arc::new(f) as _),
         4096 => Square::<64>::new(inverse).map(|f| Arc::new(f) as _),
         65536 => Tall::<32>::new(inverse).map(|f| Arc::new(f) as _),
-        0x10_0000 => Wide::<32>::new(inverse).map(|f| Arc::new(f) as _),
+        0x10_0000 => wide(inverse).map(|f| f as _),
         _ => None,
     }
+}
+
+/// The 2^20-point plan in one direction, made once, where the CPU has AVX-512F: [`plan`]
+/// hands it to rustfft's callers, and the CPU backend runs its passes over every thread for
+/// single transforms.
+pub(crate) fn wide(inverse: bool) -> Option<Arc<Wide<32>>> {
+    static PLANS: [OnceLock<Option<Arc<Wide<32>>>>; 2] = [OnceLock::new(), OnceLock::new()];
+    PLANS[usize::from(inverse)]
+        .get_or_init(|| Wide::new(inverse).map(Arc::new))
+        .clone()
 }
 
 /// Complex numbers in one register.
@@ -920,9 +930,9 @@ pub(crate) struct Wide<const R: usize> {
 
 impl<const R: usize> Wide<R> {
     /// The row length M.
-    const M: usize = 64 * R * R;
+    pub(crate) const M: usize = 64 * R * R;
     /// The transform length.
-    const N: usize = 16 * Self::M;
+    pub(crate) const N: usize = 16 * Self::M;
     /// Elements per scratch row: a cache line more than M, so that pass 3's 16 loads of a
     /// column fall in different L1 sets.
     const PAD: usize = Self::M + L;
@@ -930,7 +940,9 @@ impl<const R: usize> Wide<R> {
     /// a cache line.
     const SCRATCH: usize = 16 * Self::PAD + Tall::<R>::SCRATCH + L;
     /// Scratch out of place: the row transforms' only.
-    const APART: usize = Tall::<R>::SCRATCH + L;
+    const APART: usize = Self::ROW_SCRATCH;
+    /// Scratch for one row's transform ([`Wide::row`]).
+    pub(crate) const ROW_SCRATCH: usize = Tall::<R>::SCRATCH + L;
 
     /// The plan, or None where the CPU lacks AVX-512F.
     fn new(inverse: bool) -> Option<Wide<R>> {
@@ -990,18 +1002,64 @@ impl<const R: usize> Wide<R> {
             let (rows, t) = scratch[skip..].split_at_mut(16 * pad);
             (rows.as_mut_ptr(), pad, t)
         };
-        // SAFETY: the caller's; `new` checked the CPU; src is M rows of 16, `rows` 16 rows of
-        // M, `pad` apart, inside dst or scratch, and `t` is the rest of scratch.
+        // SAFETY: the caller's; src is M rows of 16, `rows` 16 rows of M, `pad` apart,
+        // inside dst or scratch, and `t` is the rest of scratch.
         unsafe {
-            transpose(src, 16, rows, pad, [m, 16, 0]);
+            self.split(src, rows, pad, 0..m);
             for r in 0..16 {
-                let p = rows.add(r * pad);
-                self.rows.run(p, p, t);
+                self.row(rows.add(r * pad), t);
             }
+            self.across(rows, pad, dst, 0..m / L);
+        }
+    }
+
+    /// Pass 1 for the input's rows `range` (of M rows of 16): their elements into columns
+    /// `range` of the 16 rows at `rows`, `pad` apart.
+    ///
+    /// # Safety
+    /// `src` addresses N complex numbers and `rows` 16 rows of M, `pad` apart, not
+    /// overlapping; the range lies below M in whole multiples of 8; no other task touches
+    /// those columns meanwhile.
+    pub(crate) unsafe fn split(
+        &self,
+        src: *const Complex32,
+        rows: *mut Complex32,
+        pad: usize,
+        range: std::ops::Range<usize>,
+    ) {
+        let (a, len) = (range.start, range.len());
+        // SAFETY: the caller's; `new` checked the CPU.
+        unsafe { transpose(src.add(16 * a), 16, rows.add(a), pad, [len, 16, 0]) };
+    }
+
+    /// Pass 2 for one row at `row` (M complex numbers), in place, with `scratch` of at
+    /// least [`Wide::ROW_SCRATCH`].
+    ///
+    /// # Safety
+    /// `row` addresses M complex numbers that no other task touches meanwhile.
+    pub(crate) unsafe fn row(&self, row: *mut Complex32, scratch: &mut [Complex32]) {
+        // SAFETY: the caller's.
+        unsafe { self.rows.run(row, row, scratch) };
+    }
+
+    /// Pass 3 for the blocks of 8 columns `blocks` (of M / 8): see [`wide_columns`].
+    ///
+    /// # Safety
+    /// As [`wide_columns`], for those blocks, which no other task touches meanwhile.
+    pub(crate) unsafe fn across(
+        &self,
+        rows: *const Complex32,
+        pad: usize,
+        dst: *mut Complex32,
+        blocks: std::ops::Range<usize>,
+    ) {
+        let (rows, dst) = (rows.cast(), dst.cast());
+        // SAFETY: the caller's; `new` checked the CPU.
+        unsafe {
             if self.rows.rows.inverse {
-                wide_columns::<true, R>(self, rows.cast_const().cast(), pad, dst.cast());
+                wide_columns::<true, R>(self, rows, pad, dst, blocks);
             } else {
-                wide_columns::<false, R>(self, rows.cast_const().cast(), pad, dst.cast());
+                wide_columns::<false, R>(self, rows, pad, dst, blocks);
             }
         }
     }
@@ -1027,8 +1085,8 @@ impl<const R: usize> Kernel for Wide<R> {
     }
 }
 
-/// Pass 3 of [`Wide`]: for each block of 8 columns of the 16 rows at `rows` (`pad` complex
-/// numbers apart), the twiddles `w^(j1 k2)` and the 16-point transforms across the rows,
+/// Pass 3 of [`Wide`]: for each block of 8 columns in `blocks` of the 16 rows at `rows`
+/// (`pad` complex numbers apart), the twiddles `w^(j1 k2)` and the 16-point transforms across the rows,
 /// into rows k1 of `dst`. Each block is read whole before any of it is written, so `rows`
 /// may be `dst` itself (with `pad` = M).
 ///
@@ -1041,10 +1099,11 @@ unsafe fn wide_columns<const INV: bool, const R: usize>(
     rows: *const f32,
     pad: usize,
     dst: *mut f32,
+    blocks: std::ops::Range<usize>,
 ) {
     let m = Wide::<R>::M;
     let one = _mm512_set1_ps(std::hint::black_box(1.0));
-    for c in 0..m / L {
+    for c in blocks {
         let mut v = [_mm512_setzero_ps(); 16];
         for (j1, x) in v.iter_mut().enumerate() {
             let lane = &f.lanes[j1];
