@@ -1,8 +1,5 @@
-//! CPU side of the FFT: rustfft (its own AVX/SSE/NEON kernels and algorithm choice for every
-//! length; our own AVX-512 kernels for 1024, 4096, 65536 and 2^20 points of f32) on rows in
-//! parallel; strided axes in blocks of columns gathered into rows, transformed and scattered
-//! back, so no whole-array transpose is made; long single transforms split in two such
-//! passes of shorter ones (four-step), so that every core works.
+//! CPU side of the FFT: rustfft and our own AVX-512 kernels on rows in parallel, strided axes
+//! as gathered blocks of columns, and long single transforms spread over every core.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -188,6 +185,11 @@ macro_rules! scratch_impl {
 scratch_impl!(f32, SCRATCH_F32, LAST_F32);
 scratch_impl!(f64, SCRATCH_F64, LAST_F64);
 
+/// The lengths whose single transforms run our own AVX-512 kernels' passes over every
+/// thread ([`Own::spread`]): 2^20 and 2^24.
+#[cfg(target_arch = "x86_64")]
+const SPREAD_LENGTHS: [usize; 2] = [1 << 20, 1 << 24];
+
 /// The AVX-512 1024-, 4096-, 65536- and 2^20-point kernels (`fft_avx512`), where the CPU has
 /// AVX-512F and STREAMCORE_CPU_ISA does not rule it out.
 #[cfg(target_arch = "x86_64")]
@@ -215,7 +217,7 @@ impl Own for f32 {
     }
     fn spreads(n: usize) -> bool {
         #[cfg(target_arch = "x86_64")]
-        return own_f32(n) && n == super::fft_avx512::Wide::<32>::N;
+        return own_f32(SPREAD_LENGTHS[0]) && SPREAD_LENGTHS.contains(&n);
         #[cfg(not(target_arch = "x86_64"))]
         return {
             let _ = n;
@@ -225,8 +227,21 @@ impl Own for f32 {
     fn spread(src: &[Complex<f32>], dst: &mut [Complex<f32>], inverse: bool) {
         #[cfg(target_arch = "x86_64")]
         if let Some(w) = super::fft_avx512::wide(inverse) {
-            wide_spread(&w, src, dst);
-            return;
+            let n = src.len();
+            assert_eq!(dst.len(), n, "spread: input and output lengths differ");
+            if n == SPREAD_LENGTHS[0] {
+                let (s, d) = (Disjoint(src.as_ptr().cast_mut()), Disjoint::new(dst));
+                // SAFETY: src (only read) and dst are distinct slices of 2^20, and dst holds
+                // the rows.
+                unsafe { wide_spread(&w, s, d, d, super::fft_avx512::Wide::<32>::M) };
+                return;
+            }
+            if n == SPREAD_LENGTHS[1]
+                && let Some(o) = super::fft_avx512::outer(inverse)
+            {
+                huge_spread(&w, &o, src, dst);
+                return;
+            }
         }
         unreachable!("spread called for {} points without a kernel", src.len());
     }
@@ -259,39 +274,98 @@ impl Own for f64 {
     }
 }
 
+/// Columns of the rows per task of the split and across passes of [`wide_spread`] and
+/// [`huge_spread`].
+#[cfg(target_arch = "x86_64")]
+const SPREAD_COLS: usize = 1024;
+
 /// One 2^20-point transform from `src` into `dst` with [`fft_avx512::Wide`]'s three passes
-/// each spread over rayon's threads: the input split into the 16 rows held in `dst` by
-/// ranges of columns, the rows' transforms, and the 16-point transforms across the rows by
-/// ranges of column blocks.
+/// each spread over rayon's threads: the input split into 16 rows (`pad` apart at `rows`)
+/// by ranges of columns, the rows' transforms, and the 16-point transforms across the rows
+/// into `dst` by ranges of column blocks.
+///
+/// # Safety
+/// `src` and `dst` address 2^20 complex numbers each, the same ones or apart; `rows` 16
+/// rows of `pad`, which are `dst`'s (`pad` = M) where it is apart from `src`, else apart from
+/// both; no other task touches any of them meanwhile.
 ///
 /// [`fft_avx512::Wide`]: super::fft_avx512::Wide
 #[cfg(target_arch = "x86_64")]
-fn wide_spread(w: &super::fft_avx512::Wide<32>, src: &[Complex<f32>], dst: &mut [Complex<f32>]) {
-    use super::fft_avx512::Wide;
-    /// Columns of the rows per task of passes 1 and 3 (a 64th of a row).
-    const COLS: usize = Wide::<32>::M / 64;
+unsafe fn wide_spread(
+    w: &super::fft_avx512::Wide<32>,
+    src: Disjoint<Complex<f32>>,
+    dst: Disjoint<Complex<f32>>,
+    rows: Disjoint<Complex<f32>>,
+    pad: usize,
+) {
+    use super::fft_avx512::{Wide, split16};
     let m = Wide::<32>::M;
-    assert!(
-        src.len() == Wide::<32>::N && dst.len() == Wide::<32>::N,
-        "a 2^20-point transform given {} and {} points",
-        src.len(),
-        dst.len()
-    );
-    let rows = Disjoint::new(dst);
-    // SAFETY (all three passes): src and dst are distinct slices of N; each task touches
-    // its own columns of the 16 rows of M in dst (passes 1 and 3) or its own row (pass 2),
-    // and each pass ends before the next begins.
-    (0..m / COLS).into_par_iter().for_each(|t| unsafe {
-        w.split(src.as_ptr(), rows.at(0), m, t * COLS..(t + 1) * COLS);
+    let (cols, blocks) = (SPREAD_COLS, SPREAD_COLS / 8);
+    // SAFETY (all three passes): the caller's; each task touches its own columns of the 16
+    // rows (passes 1 and 3) or its own row (pass 2), and each pass ends before the next.
+    (0..m / cols).into_par_iter().for_each(|t| unsafe {
+        split16(src.at(0), rows.at(0), pad, t * cols..(t + 1) * cols);
     });
     (0..16).into_par_iter().for_each(|r| {
         f32::with_scratch(Wide::<32>::ROW_SCRATCH, |sc| unsafe {
-            w.row(rows.at(r * m), sc)
+            w.row(rows.at(r * pad), sc)
         });
     });
-    let blocks = COLS / 8;
-    (0..m / COLS).into_par_iter().for_each(|t| unsafe {
-        w.across(rows.at(0), m, rows.at(0), t * blocks..(t + 1) * blocks);
+    (0..m / cols).into_par_iter().for_each(|t| unsafe {
+        let b = t * blocks..(t + 1) * blocks;
+        w.across().run(rows.at(0), pad, dst.at(0), b);
+    });
+}
+
+/// One 2^24-point transform from `src` into `dst` over every thread, as 16 rows of 2^20,
+/// each row itself 16 rows of 65536 as in [`fft_avx512::Wide`]: the input split into those
+/// 256 rows in `dst` ([`fft_avx512::split256`]); per row of 2^20, by one thread, its 16
+/// rows transformed in place and the 16-point transforms across them, in place
+/// ([`fft_avx512::Wide`]'s passes 2 and 3); then the 16-point transforms across the rows of
+/// 2^20 ([`fft_avx512::outer`]). Every pass reads and writes its rows in order, where the
+/// 4096 x 4096 four-step reads columns 32 KiB apart, and a thread needs no more than its
+/// own 8 MiB row and an L2-sized scratch.
+///
+/// [`fft_avx512::Wide`]: super::fft_avx512::Wide
+/// [`fft_avx512::outer`]: super::fft_avx512::outer
+/// [`fft_avx512::split256`]: super::fft_avx512::split256
+#[cfg(target_arch = "x86_64")]
+fn huge_spread(
+    w: &super::fft_avx512::Wide<32>,
+    outer: &super::fft_avx512::Across,
+    src: &[Complex<f32>],
+    dst: &mut [Complex<f32>],
+) {
+    use super::fft_avx512::{Wide, split256};
+    let (n1, m) = (Wide::<32>::N, Wide::<32>::M);
+    assert!(
+        src.len() == 16 * n1 && dst.len() == 16 * n1,
+        "a 2^24-point transform given {} and {} points",
+        src.len(),
+        dst.len()
+    );
+    let (cols, blocks) = (SPREAD_COLS, SPREAD_COLS / 8);
+    let input = Disjoint(src.as_ptr().cast_mut());
+    let out = Disjoint::new(dst);
+    // SAFETY: src (only read) and dst are distinct slices of 2^24; each task writes its own
+    // columns of dst's 256 rows of m.
+    (0..m / cols).into_par_iter().for_each(|t| unsafe {
+        split256(input.at(0), out.at(0), m, t * cols..(t + 1) * cols);
+    });
+    // SAFETY: each task transforms its own row of 2^20 (16 rows of m) in place.
+    (0..16).into_par_iter().for_each(|g| {
+        let group = out.at(g * n1);
+        f32::with_scratch(Wide::<32>::ROW_SCRATCH, |sc| unsafe {
+            for r in 0..16 {
+                w.row(group.add(r * m), sc);
+            }
+        });
+        unsafe { w.across().run(group, m, group, 0..m / 8) };
+    });
+    // SAFETY: dst's 16 rows of 2^20 in place; each task reads and writes its own blocks of
+    // columns.
+    (0..n1 / cols).into_par_iter().for_each(|t| unsafe {
+        outer.run(out.at(0), n1, out.at(0), t * blocks..(t + 1) * blocks);
     });
 }
 
@@ -929,6 +1003,55 @@ mod tests {
             den += y.norm_sqr();
         }
         (num / den).sqrt()
+    }
+
+    /// The single 2^20- and 2^24-point transforms over every thread (our own AVX-512
+    /// kernels' passes) against rustfft's in f64, forward and inverse, through `run` as
+    /// the backend calls it.
+    #[test]
+    fn spread_transforms_match_rustfft_in_f64() {
+        for n in [1usize << 20, 1 << 24] {
+            if !f32::spreads(n) {
+                eprintln!("no AVX-512F here: {n} points run four-step");
+                continue;
+            }
+            let x: Vec<Complex<f64>> = (0..n)
+                .map(|i| {
+                    let h = (i as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 40;
+                    Complex::new(
+                        (h & 0xFFF) as f64 / 2048.0 - 1.0,
+                        (h >> 12) as f64 / 2048.0 - 1.0,
+                    )
+                })
+                .collect();
+            let xs: Vec<Complex<f32>> = x
+                .iter()
+                .map(|z| Complex::new(z.re as f32, z.im as f32))
+                .collect();
+            let plans = Plans::new();
+            let whole = Mutex::new((FftPlanner::<f64>::new(), HashMap::new()));
+            let mut forward = x.clone();
+            shared_plan(&whole, n, false).process(&mut forward);
+            for inverse in [false, true] {
+                // The inverse sum is the forward one at -k: no second f64 transform (15 s
+                // for 2^24 in a debug build).
+                let want: Vec<Complex<f64>> = if inverse {
+                    (0..n).map(|k| forward[(n - k) % n] / n as f64).collect()
+                } else {
+                    forward.clone()
+                };
+                let mut got = vec![Complex::new(0.0f32, 0.0); n];
+                let scale = if inverse { Scale::InvN } else { Scale::One };
+                let (s, d) = (
+                    bytemuck::cast_slice(&xs),
+                    bytemuck::cast_slice_mut(&mut got),
+                );
+                // One row: fewer than the threads wherever there are two.
+                run(&plans, DType::C32, s, d, [1, n, 1], inverse, scale);
+                let e = distance(&got, &want);
+                assert!(e <= 5e-7, "{n} points, inverse {inverse}: {e:e}");
+            }
+        }
     }
 
     /// Four-step against rustfft's whole-length transform in f64, in f32 and f64, forward and

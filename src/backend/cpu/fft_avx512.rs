@@ -1,7 +1,9 @@
 //! 1024-, 4096-, 65536- and 2^20-point complex f32 FFTs in AVX-512, faster than rustfft's
 //! AVX2 plans for those lengths: two passes of R-point transforms (R = 32 or 64) over the
 //! data seen as R x R, eight columns per register; 65536 points as 64 x 1024 (see [`Tall`]),
-//! 2^20 as 16 x 65536 (see [`Wide`]).
+//! 2^20 as 16 x 65536 (see [`Wide`]); and the passes that the CPU backend spreads over its
+//! threads for single 2^20- and 2^24-point transforms (2^24 as 16 x 2^20: [`split256`],
+//! [`outer`]).
 //!
 //! With n = R^2, j = R j1 + j2 and k = k1 + R k2,
 //! `X[k] = sum_j2 w^(j2 k1) wR^(j2 k2) sum_j1 x[j] wR^(j1 k1)` (w = exp(-+2 pi i / n)).
@@ -45,6 +47,18 @@ pub(crate) fn wide(inverse: bool) -> Option<Arc<Wide<32>>> {
     static PLANS: [OnceLock<Option<Arc<Wide<32>>>>; 2] = [OnceLock::new(), OnceLock::new()];
     PLANS[usize::from(inverse)]
         .get_or_init(|| Wide::new(inverse).map(Arc::new))
+        .clone()
+}
+
+/// Pass 3 of a 2^24-point transform seen as 16 rows of 2^20 in one direction, made once,
+/// where the CPU has AVX-512F.
+pub(crate) fn outer(inverse: bool) -> Option<Arc<Across>> {
+    static PLANS: [OnceLock<Option<Arc<Across>>>; 2] = [OnceLock::new(), OnceLock::new()];
+    PLANS[usize::from(inverse)]
+        .get_or_init(|| {
+            std::arch::is_x86_feature_detected!("avx512f")
+                .then(|| Arc::new(Across::new(inverse, Wide::<32>::N, false)))
+        })
         .clone()
 }
 
@@ -918,14 +932,133 @@ impl<const R: usize> Kernel for Tall<R> {
 /// across the rows, eight columns a register, writing output row k1 (elements `M k1 + k2`).
 pub(crate) struct Wide<const R: usize> {
     rows: Tall<R>,
+    /// Pass 3.
+    across: Across,
+}
+
+/// Pass 3 of a transform of n = 16 m points seen as 16 rows of m, as in [`Wide`]: the
+/// twiddles `w^(j1 k2)` and the 16-point transforms across the rows. [`Wide`] uses it with
+/// m = 65536, and the CPU backend's 2^24-point transforms (16 rows of 2^20, each row a
+/// [`Wide`] transform) with m = 2^20.
+pub(crate) struct Across {
+    /// The row length m.
+    m: usize,
+    inverse: bool,
     /// `w16^m` for m < 16.
     w16: [[f32; 2]; 16],
     /// `w^(l j1)` for the lanes l < 8 of row j1, as [`Square`]'s `tw`.
     lanes: Box<[[Row; 2]]>,
-    /// `w^(8 c j1)` at `[16 c + j1]`: the twiddle of lane 0 of column block c in row j1.
-    /// Lane l takes it times `lanes[j1][l]`, each made in f64 and rounded once (a table of
-    /// every twiddle would take 8 MiB).
-    blocks: Box<[[f32; 2]]>,
+    /// The twiddle of lane 0 of column block c in row j1, `w^(8 c j1)`. Lane l takes it
+    /// times `lanes[j1][l]`; each factor is made in f64 and rounded once.
+    blocks: Blocks,
+}
+
+/// Where [`Across`] finds `w^(8 c j1)`.
+enum Blocks {
+    /// A table, at `[16 c + j1]`: 1 MiB for m = 65536 (every twiddle would take 8 MiB).
+    Table(Box<[[f32; 2]]>),
+    /// Made per block as the powers of `w^(8 c)` in f64, which comes from two tables of
+    /// 2^shift roots (`lo[e & mask] hi[e >> shift]`, each made in f64): a table would take
+    /// 16 MiB for m = 2^20, and fifteen f64 products lose about 1e-15.
+    Powers {
+        lo: Box<[(f64, f64)]>,
+        hi: Box<[(f64, f64)]>,
+        shift: u32,
+    },
+}
+
+impl Across {
+    /// Pass 3 for n = 16 m points in one direction: a table of the block twiddles where
+    /// `table`, else their powers.
+    fn new(inverse: bool, m: usize, table: bool) -> Across {
+        let n = 16 * m;
+        let single = |(c, s): (f64, f64)| [c as f32, s as f32];
+        let mut w16 = [[0.0; 2]; 16];
+        for (e, v) in w16.iter_mut().enumerate() {
+            *v = single(root(inverse, e, 16));
+        }
+        let lanes = (0..16)
+            .map(|j1| {
+                let mut t = [Row([0.0; 16]); 2];
+                for l in 0..L {
+                    let (c, s) = root(inverse, l * j1, n);
+                    t[0].0[2 * l..2 * l + 2].fill(c as f32);
+                    t[1].0[2 * l..2 * l + 2].fill(s as f32);
+                }
+                t
+            })
+            .collect();
+        let blocks = if table {
+            Blocks::Table(
+                (0..m / L)
+                    .flat_map(|c| (0..16).map(move |j1| single(root(inverse, L * c * j1, n))))
+                    .collect(),
+            )
+        } else {
+            // The exponents 8c lie below m.
+            let shift = m.trailing_zeros().div_ceil(2);
+            Blocks::Powers {
+                lo: (0..1 << shift).map(|e| root(inverse, e, n)).collect(),
+                hi: (0..m >> shift)
+                    .map(|e| root(inverse, e << shift, n))
+                    .collect(),
+                shift,
+            }
+        };
+        Across {
+            m,
+            inverse,
+            w16,
+            lanes,
+            blocks,
+        }
+    }
+
+    /// `w^(8 c j1)` for j1 < 16.
+    #[inline(always)]
+    fn block(&self, c: usize) -> [[f32; 2]; 16] {
+        match &self.blocks {
+            Blocks::Table(t) => t[16 * c..16 * c + 16]
+                .try_into()
+                .expect("16 twiddles a block"),
+            Blocks::Powers { lo, hi, shift } => {
+                let e = L * c;
+                let ((ar, ai), (br, bi)) = (lo[e & ((1 << shift) - 1)], hi[e >> shift]);
+                let (wr, wi) = (ar * br - ai * bi, ar * bi + ai * br);
+                let (mut pr, mut pi) = (1.0f64, 0.0f64);
+                let mut out = [[0.0; 2]; 16];
+                for o in &mut out {
+                    *o = [pr as f32, pi as f32];
+                    (pr, pi) = (pr * wr - pi * wi, pr * wi + pi * wr);
+                }
+                out
+            }
+        }
+    }
+
+    /// The blocks of 8 columns `blocks` (of m / 8) of the 16 rows at `rows`, `pad` complex
+    /// numbers apart, into rows k1 of `dst` (m apart): see [`across_columns`].
+    ///
+    /// # Safety
+    /// As [`across_columns`], for those blocks, which no other task touches meanwhile; the
+    /// CPU has AVX-512F (as every plan of this module checks).
+    pub(crate) unsafe fn run(
+        &self,
+        rows: *const Complex32,
+        pad: usize,
+        dst: *mut Complex32,
+        blocks: std::ops::Range<usize>,
+    ) {
+        let (rows, dst) = (rows.cast(), dst.cast());
+        // SAFETY: the caller's.
+        unsafe {
+            if self.inverse {
+                across_columns::<true>(self, rows, pad, dst, blocks);
+            } else {
+                across_columns::<false>(self, rows, pad, dst, blocks);
+            }
+        }
+    }
 }
 
 impl<const R: usize> Wide<R> {
@@ -935,7 +1068,7 @@ impl<const R: usize> Wide<R> {
     pub(crate) const N: usize = 16 * Self::M;
     /// Elements per scratch row: a cache line more than M, so that pass 3's 16 loads of a
     /// column fall in different L1 sets.
-    const PAD: usize = Self::M + L;
+    pub(crate) const PAD: usize = Self::M + L;
     /// Scratch in place: the 16 rows, the row transforms' own scratch, and room to start at
     /// a cache line.
     const SCRATCH: usize = 16 * Self::PAD + Tall::<R>::SCRATCH + L;
@@ -946,31 +1079,9 @@ impl<const R: usize> Wide<R> {
 
     /// The plan, or None where the CPU lacks AVX-512F.
     fn new(inverse: bool) -> Option<Wide<R>> {
-        let rows = Tall::<R>::new(inverse)?;
-        let single = |(c, s): (f64, f64)| [c as f32, s as f32];
-        let mut w16 = [[0.0; 2]; 16];
-        for (m, v) in w16.iter_mut().enumerate() {
-            *v = single(root(inverse, m, 16));
-        }
-        let lanes = (0..16)
-            .map(|j1| {
-                let mut t = [Row([0.0; 16]); 2];
-                for l in 0..L {
-                    let (c, s) = root(inverse, l * j1, Self::N);
-                    t[0].0[2 * l..2 * l + 2].fill(c as f32);
-                    t[1].0[2 * l..2 * l + 2].fill(s as f32);
-                }
-                t
-            })
-            .collect();
-        let blocks = (0..Self::M / L)
-            .flat_map(|c| (0..16).map(move |j1| single(root(inverse, L * c * j1, Self::N))))
-            .collect();
         Some(Wide {
-            rows,
-            w16,
-            lanes,
-            blocks,
+            rows: Tall::<R>::new(inverse)?,
+            across: Across::new(inverse, Self::M, true),
         })
     }
 
@@ -1005,31 +1116,12 @@ impl<const R: usize> Wide<R> {
         // SAFETY: the caller's; src is M rows of 16, `rows` 16 rows of M, `pad` apart,
         // inside dst or scratch, and `t` is the rest of scratch.
         unsafe {
-            self.split(src, rows, pad, 0..m);
+            split16(src, rows, pad, 0..m);
             for r in 0..16 {
                 self.row(rows.add(r * pad), t);
             }
-            self.across(rows, pad, dst, 0..m / L);
+            self.across.run(rows, pad, dst, 0..m / L);
         }
-    }
-
-    /// Pass 1 for the input's rows `range` (of M rows of 16): their elements into columns
-    /// `range` of the 16 rows at `rows`, `pad` apart.
-    ///
-    /// # Safety
-    /// `src` addresses N complex numbers and `rows` 16 rows of M, `pad` apart, not
-    /// overlapping; the range lies below M in whole multiples of 8; no other task touches
-    /// those columns meanwhile.
-    pub(crate) unsafe fn split(
-        &self,
-        src: *const Complex32,
-        rows: *mut Complex32,
-        pad: usize,
-        range: std::ops::Range<usize>,
-    ) {
-        let (a, len) = (range.start, range.len());
-        // SAFETY: the caller's; `new` checked the CPU.
-        unsafe { transpose(src.add(16 * a), 16, rows.add(a), pad, [len, 16, 0]) };
     }
 
     /// Pass 2 for one row at `row` (M complex numbers), in place, with `scratch` of at
@@ -1042,27 +1134,76 @@ impl<const R: usize> Wide<R> {
         unsafe { self.rows.run(row, row, scratch) };
     }
 
-    /// Pass 3 for the blocks of 8 columns `blocks` (of M / 8): see [`wide_columns`].
-    ///
-    /// # Safety
-    /// As [`wide_columns`], for those blocks, which no other task touches meanwhile.
-    pub(crate) unsafe fn across(
-        &self,
-        rows: *const Complex32,
-        pad: usize,
-        dst: *mut Complex32,
-        blocks: std::ops::Range<usize>,
-    ) {
-        let (rows, dst) = (rows.cast(), dst.cast());
-        // SAFETY: the caller's; `new` checked the CPU.
-        unsafe {
-            if self.rows.rows.inverse {
-                wide_columns::<true, R>(self, rows, pad, dst, blocks);
-            } else {
-                wide_columns::<false, R>(self, rows, pad, dst, blocks);
+    /// Pass 3.
+    pub(crate) fn across(&self) -> &Across {
+        &self.across
+    }
+}
+
+/// Pass 1 of the CPU backend's 2^24-point transforms (16 x 16 x 65536), for the input's
+/// rows `range` (the input seen as rows of 256): element `c` of row r to row
+/// `16 (c % 16) + c / 16` of `dst` (rows of m), column r, in 8 x 8 register tiles. Each
+/// row of `dst` then holds `x[j1 + 16 j2 + 256 j3]` over j3 at row `16 j1 + j2`: [`Wide`]'s
+/// pass 1 of the 2^20-point transform of `x[j1 + 16 j']`, for every j1 at once. The stores
+/// stream past the caches (a line is written whole, and read again only after the whole
+/// pass) where `dst` is aligned to a cache line.
+///
+/// # Safety
+/// `src` addresses the rows in `range` of 256 complex numbers and `dst` 256 rows of m, not
+/// overlapping; the range is whole multiples of 8, below m; no other task touches those
+/// columns meanwhile; the CPU has AVX-512F.
+#[target_feature(enable = "avx512f")]
+pub(crate) unsafe fn split256(
+    src: *const Complex32,
+    dst: *mut Complex32,
+    m: usize,
+    range: std::ops::Range<usize>,
+) {
+    let stream = (dst as usize).is_multiple_of(64) && m.is_multiple_of(L);
+    for r0 in range.step_by(L) {
+        for c0 in (0..256).step_by(L) {
+            let mut t = [_mm512_setzero_ps(); 8];
+            for (i, x) in t.iter_mut().enumerate() {
+                // SAFETY: row r0 + i, columns c0..c0 + 8, inside the caller's rows.
+                *x = unsafe { _mm512_loadu_ps(src.add(256 * (r0 + i) + c0).cast()) };
+            }
+            // SAFETY: AVX-512F, as this function.
+            for (i, x) in unsafe { transpose8(t) }.into_iter().enumerate() {
+                let c = c0 + i;
+                // SAFETY: row 16 (c % 16) + c / 16 of dst, columns r0..r0 + 8; aligned to 64
+                // bytes where `stream`.
+                unsafe {
+                    let p = dst.add(m * (16 * (c % 16) + c / 16) + r0).cast::<f32>();
+                    if stream {
+                        _mm512_stream_ps(p, x);
+                    } else {
+                        _mm512_storeu_ps(p, x);
+                    }
+                }
             }
         }
     }
+    // The streamed lines reach memory before any other task reads them.
+    _mm_sfence();
+}
+
+/// Pass 1 of [`Wide`] (and of the CPU backend's 16 x 2^20), for the input's rows `range`
+/// (the input seen as rows of 16): their elements into columns `range` of the 16 rows at
+/// `rows`, `pad` apart.
+///
+/// # Safety
+/// `src` addresses the input's rows in `range` and `rows` 16 rows of `pad`, not
+/// overlapping; the range is whole multiples of 8; no other task touches those columns
+/// meanwhile; the CPU has AVX-512F.
+pub(crate) unsafe fn split16(
+    src: *const Complex32,
+    rows: *mut Complex32,
+    pad: usize,
+    range: std::ops::Range<usize>,
+) {
+    let (a, len) = (range.start, range.len());
+    // SAFETY: the caller's.
+    unsafe { transpose(src.add(16 * a), 16, rows.add(a), pad, [len, 16, 0]) };
 }
 
 impl<const R: usize> Kernel for Wide<R> {
@@ -1085,25 +1226,26 @@ impl<const R: usize> Kernel for Wide<R> {
     }
 }
 
-/// Pass 3 of [`Wide`]: for each block of 8 columns in `blocks` of the 16 rows at `rows`
-/// (`pad` complex numbers apart), the twiddles `w^(j1 k2)` and the 16-point transforms across the rows,
-/// into rows k1 of `dst`. Each block is read whole before any of it is written, so `rows`
-/// may be `dst` itself (with `pad` = M).
+/// [`Across`]: for each block of 8 columns in `blocks` of the 16 rows of m at `rows`
+/// (`pad` complex numbers apart), the twiddles `w^(j1 k2)` and the 16-point transforms
+/// across the rows, into rows k1 of `dst`. Each block is read whole before any of it is
+/// written, so `rows` may be `dst` itself (with `pad` = m).
 ///
 /// # Safety
-/// `rows` holds 16 rows of M, `pad` apart, and `dst` 16 M complex numbers: apart, or the
-/// same as `rows` with `pad` = M.
+/// `rows` holds 16 rows of m, `pad` apart, and `dst` 16 m complex numbers: apart, or the
+/// same as `rows` with `pad` = m.
 #[target_feature(enable = "avx512f")]
-unsafe fn wide_columns<const INV: bool, const R: usize>(
-    f: &Wide<R>,
+unsafe fn across_columns<const INV: bool>(
+    f: &Across,
     rows: *const f32,
     pad: usize,
     dst: *mut f32,
     blocks: std::ops::Range<usize>,
 ) {
-    let m = Wide::<R>::M;
+    let m = f.m;
     let one = _mm512_set1_ps(std::hint::black_box(1.0));
     for c in blocks {
+        let tw = f.block(c);
         let mut v = [_mm512_setzero_ps(); 16];
         for (j1, x) in v.iter_mut().enumerate() {
             let lane = &f.lanes[j1];
@@ -1114,7 +1256,7 @@ unsafe fn wide_columns<const INV: bool, const R: usize>(
                     _mm512_load_ps(lane[0].0.as_ptr()),
                     _mm512_load_ps(lane[1].0.as_ptr()),
                 );
-                cmul1(y, f.blocks[16 * c + j1])
+                cmul1(y, tw[j1])
             };
         }
         // The 16-point transform as 4 x 4: with j1 = 4 p1 + p2 and k1 = q1 + 4 q2,
