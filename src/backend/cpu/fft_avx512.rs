@@ -1085,45 +1085,6 @@ impl<const R: usize> Wide<R> {
         })
     }
 
-    /// The three passes from `src` to `dst` (which may be `src`). Out of place the 16 rows
-    /// are `dst` itself: no 8 MiB of scratch, so that two threads' transforms (each row's
-    /// output and its L2-sized scratch) share the L3 instead of thrashing it. For 2^20 x 16
-    /// on both cores of the CI machine this took 29-36 ms against 44-49 ms for rustfft per
-    /// row (2026-11-23). In place the rows are padded rows of scratch.
-    ///
-    /// # Safety
-    /// `src` and `dst` address N complex numbers each, the same ones or apart; `scratch`
-    /// overlaps neither.
-    unsafe fn run(&self, src: *const Complex32, dst: *mut Complex32, scratch: &mut [Complex32]) {
-        let (m, pad) = (Self::M, Self::PAD);
-        let apart = src != dst.cast_const();
-        let need = if apart { Self::APART } else { Self::SCRATCH };
-        assert!(
-            scratch.len() >= need,
-            "{}-point FFT given {} of scratch, not {need}",
-            Self::N,
-            scratch.len(),
-        );
-        let skip = scratch.as_ptr().align_offset(64).min(L) % L;
-        // The 16 rows: the output itself when it is apart from the input, else padded rows
-        // of scratch.
-        let (rows, pad, t) = if apart {
-            (dst, m, &mut scratch[skip..])
-        } else {
-            let (rows, t) = scratch[skip..].split_at_mut(16 * pad);
-            (rows.as_mut_ptr(), pad, t)
-        };
-        // SAFETY: the caller's; src is M rows of 16, `rows` 16 rows of M, `pad` apart,
-        // inside dst or scratch, and `t` is the rest of scratch.
-        unsafe {
-            split16(src, rows, pad, 0..m);
-            for r in 0..16 {
-                self.row(rows.add(r * pad), t);
-            }
-            self.across.run(rows, pad, dst, 0..m / L);
-        }
-    }
-
     /// Pass 2 for one row at `row` (M complex numbers), in place, with `scratch` of at
     /// least [`Wide::ROW_SCRATCH`].
     ///
@@ -1215,14 +1176,48 @@ impl<const R: usize> Kernel for Wide<R> {
         self.rows.rows.inverse
     }
 
+    /// The three passes from `src` to `dst` (which may be `src`). Out of place the 16 rows
+    /// are `dst` itself: no 8 MiB of scratch, so that two threads' transforms (each row's
+    /// output and its L2-sized scratch) share the L3 instead of thrashing it. For 2^20 x 16
+    /// on both cores of the CI machine this took 29-36 ms against 44-49 ms for rustfft per
+    /// row (2026-11-23). In place the rows are padded rows of scratch.
+    ///
+    /// # Safety
+    /// `src` and `dst` address N complex numbers each, the same ones or apart; `scratch`
+    /// overlaps neither.
     unsafe fn transform(
         &self,
         src: *const Complex32,
         dst: *mut Complex32,
         scratch: &mut [Complex32],
     ) {
-        // SAFETY: the caller's.
-        unsafe { self.run(src, dst, scratch) };
+        let (m, pad) = (Self::M, Self::PAD);
+        let apart = src != dst.cast_const();
+        let need = if apart { Self::APART } else { Self::SCRATCH };
+        assert!(
+            scratch.len() >= need,
+            "{}-point FFT given {} of scratch, not {need}",
+            Self::N,
+            scratch.len(),
+        );
+        let skip = scratch.as_ptr().align_offset(64).min(L) % L;
+        // The 16 rows: the output itself when it is apart from the input, else padded rows
+        // of scratch.
+        let (rows, pad, t) = if apart {
+            (dst, m, &mut scratch[skip..])
+        } else {
+            let (rows, t) = scratch[skip..].split_at_mut(16 * pad);
+            (rows.as_mut_ptr(), pad, t)
+        };
+        // SAFETY: the caller's; src is M rows of 16, `rows` 16 rows of M, `pad` apart,
+        // inside dst or scratch, and `t` is the rest of scratch.
+        unsafe {
+            split16(src, rows, pad, 0..m);
+            for r in 0..16 {
+                self.row(rows.add(r * pad), t);
+            }
+            self.across.run(rows, pad, dst, 0..m / L);
+        }
     }
 }
 
