@@ -154,7 +154,10 @@ fn a_million_points_and_batched_strided_axes() {
         let n = 1 << 20;
         let v = rounded::<Complex32>(&random_c64(&mut r, n));
         let x = to_dev::<Complex32>(dev, &v, &[n]);
-        let e = rel_l2(&pairs(&fft::fft(&x).unwrap()), &reference(&v, &[n], 0, false));
+        let e = rel_l2(
+            &pairs(&fft::fft(&x).unwrap()),
+            &reference(&v, &[n], 0, false),
+        );
         assert!(e <= 5e-7, "2^20 on {dev}: {e:e}");
         // The inverse, scaled by 1/n (on the CPU both run as one transform over every thread).
         let mut want = reference(&v, &[n], 0, true);
