@@ -822,7 +822,11 @@ fn real_typed<T: Scratch + bytemuck::Pod>(
         (Some((nn, roots)), false, _) => {
             let (s, d): (&[Complex<T>], &mut [Complex<T>]) =
                 (bytemuck::cast_slice(src), bytemuck::cast_slice_mut(dst));
-            four_step(plans, &roots, &s[..m], &mut d[..m], 1, nn, false, T::one());
+            if T::spreads(m) {
+                T::spread(&s[..m], &mut d[..m], false);
+            } else {
+                four_step(plans, &roots, &s[..m], &mut d[..m], 1, nn, false, T::one());
+            }
             split_bins(&mut d[..m + 1], tw, scale, true);
         }
         (Some((nn, roots)), true, Some(temp)) => {
@@ -830,7 +834,12 @@ fn real_typed<T: Scratch + bytemuck::Pod>(
                 (bytemuck::cast_slice(src), bytemuck::cast_slice_mut(dst));
             let z: &mut [Complex<T>] = &mut bytemuck::cast_slice_mut(temp)[..m];
             merge_bins(z, &s[..m + 1], tw, true);
-            four_step(plans, &roots, z, &mut d[..m], 1, nn, true, scale);
+            if T::spreads(m) {
+                T::spread(z, &mut d[..m], true);
+                scaled_parallel(&mut d[..m], scale);
+            } else {
+                four_step(plans, &roots, z, &mut d[..m], 1, nn, true, scale);
+            }
         }
         (_, false, _) => real_forward(
             plan(plans, m, false),
@@ -1091,16 +1100,19 @@ mod tests {
         check(&plans.f64, 1e-15);
     }
 
-    /// A real transform of one row whose half transform runs four-step, with its bins split
-    /// and merged in parallel chunks, gives the plain path's bins, and back, in f32 and f64.
+    /// A real transform of one row whose half transform runs over every thread (four-step,
+    /// or our own kernel's passes), with its bins split and merged in parallel chunks, gives
+    /// the plain path's bins, and back, in f32 and f64.
     #[test]
-    fn real_transforms_through_four_step_match_the_plain_path() {
-        fn check<T: Scratch + bytemuck::Pod + Into<f64>>(cache: &Cache<T>, plans: &Plans, tol: f64)
-        where
+    fn real_transforms_over_every_thread_match_the_plain_path() {
+        fn check<T: Scratch + bytemuck::Pod + Into<f64>>(
+            cache: &Cache<T>,
+            plans: &Plans,
+            n: usize,
+            tol: f64,
+        ) where
             Complex<T>: bytemuck::Pod,
         {
-            // m = 40000 > 2^15: more than one parallel chunk of pairs.
-            let n = 80_000;
             let m = n / 2;
             let tw = half_twiddles(&Twiddles::<T>::default(), n);
             let x: Vec<T> = (0..n)
@@ -1153,8 +1165,12 @@ mod tests {
             );
         }
         let plans = Plans::new();
-        check(&plans.f32, &plans, 3e-7);
-        check(&plans.f64, &plans, 1e-15);
+        // m = 40000 > 2^15: more than one parallel chunk of pairs.
+        check(&plans.f32, &plans, 80_000, 3e-7);
+        check(&plans.f64, &plans, 80_000, 1e-15);
+        // A half length of 2^20 runs our own kernel's passes over every thread, where the
+        // CPU has AVX-512F (the plain path: rustfft).
+        check(&plans.f32, &plans, 1 << 21, 5e-7);
     }
 
     /// Lengths split as near the square root as a divisor allows, or not at all.
