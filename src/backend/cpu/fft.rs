@@ -142,9 +142,9 @@ pub(crate) trait Own: Sized {
     fn streams(n: usize) -> bool;
     /// Whether [`Own::spread`] runs length n.
     fn spreads(n: usize) -> bool;
-    /// One transform of `src` (length n, where [`Own::spreads`] says so) into `dst`, its
-    /// passes spread over rayon's threads.
-    fn spread(src: &[Complex<Self>], dst: &mut [Complex<Self>], inverse: bool);
+    /// One transform of `src` (length n, where [`Own::spreads`] says so) into `dst`, times
+    /// `scale`, its passes spread over rayon's threads.
+    fn spread(src: &[Complex<Self>], dst: &mut [Complex<Self>], inverse: bool, scale: Self);
     /// That kernel's plan, where [`Own::has_own`] says there is one.
     fn own_plan(n: usize, inverse: bool) -> Option<Arc<dyn Fft<Self>>>;
 }
@@ -224,7 +224,7 @@ impl Own for f32 {
             false
         };
     }
-    fn spread(src: &[Complex<f32>], dst: &mut [Complex<f32>], inverse: bool) {
+    fn spread(src: &[Complex<f32>], dst: &mut [Complex<f32>], inverse: bool, scale: f32) {
         #[cfg(target_arch = "x86_64")]
         if let Some(w) = super::fft_avx512::wide(inverse) {
             let n = src.len();
@@ -233,13 +233,13 @@ impl Own for f32 {
                 let (s, d) = (Disjoint(src.as_ptr().cast_mut()), Disjoint::new(dst));
                 // SAFETY: src (only read) and dst are distinct slices of 2^20, and dst holds
                 // the rows.
-                unsafe { wide_spread(&w, s, d, d, super::fft_avx512::Wide::<32>::M) };
+                unsafe { wide_spread(&w, s, d, d, super::fft_avx512::Wide::<32>::M, scale) };
                 return;
             }
             if n == SPREAD_LENGTHS[1]
                 && let Some(o) = super::fft_avx512::outer(inverse)
             {
-                huge_spread(&w, &o, src, dst);
+                huge_spread(&w, &o, src, dst, scale);
                 return;
             }
         }
@@ -266,7 +266,7 @@ impl Own for f64 {
     fn spreads(_n: usize) -> bool {
         false
     }
-    fn spread(src: &[Complex<f64>], _dst: &mut [Complex<f64>], _inverse: bool) {
+    fn spread(src: &[Complex<f64>], _dst: &mut [Complex<f64>], _inverse: bool, _scale: f64) {
         unreachable!("no f64 kernel spreads {} points", src.len());
     }
     fn own_plan(_n: usize, _inverse: bool) -> Option<Arc<dyn Fft<f64>>> {
@@ -282,7 +282,7 @@ const SPREAD_COLS: usize = 1024;
 /// One 2^20-point transform from `src` into `dst` with [`fft_avx512::Wide`]'s three passes
 /// each spread over rayon's threads: the input split into 16 rows (`pad` apart at `rows`)
 /// by ranges of columns, the rows' transforms, and the 16-point transforms across the rows
-/// into `dst` by ranges of column blocks.
+/// into `dst`, times `scale`, by ranges of column blocks.
 ///
 /// # Safety
 /// `src` and `dst` address 2^20 complex numbers each, the same ones or apart; `rows` 16
@@ -297,6 +297,7 @@ unsafe fn wide_spread(
     dst: Disjoint<Complex<f32>>,
     rows: Disjoint<Complex<f32>>,
     pad: usize,
+    scale: f32,
 ) {
     use super::fft_avx512::{Wide, split16};
     let m = Wide::<32>::M;
@@ -313,16 +314,16 @@ unsafe fn wide_spread(
     });
     (0..m / cols).into_par_iter().for_each(|t| unsafe {
         let b = t * blocks..(t + 1) * blocks;
-        w.across().run(rows.at(0), pad, dst.at(0), b);
+        w.across().run(rows.at(0), pad, dst.at(0), b, scale);
     });
 }
 
-/// One 2^24-point transform from `src` into `dst` over every thread, as 16 rows of 2^20,
-/// each row itself 16 rows of 65536 as in [`fft_avx512::Wide`]: the input split into those
-/// 256 rows in `dst` ([`fft_avx512::split256`]); per row of 2^20, by one thread, its 16
-/// rows transformed in place and the 16-point transforms across them, in place
-/// ([`fft_avx512::Wide`]'s passes 2 and 3); then the 16-point transforms across the rows of
-/// 2^20 ([`fft_avx512::outer`]). Every pass reads and writes its rows in order, where the
+/// One 2^24-point transform from `src` into `dst`, times `scale`, over every thread, as 16
+/// rows of 2^20, each row itself 16 rows of 65536 as in [`fft_avx512::Wide`]: the input
+/// split into those 256 rows in `dst` ([`fft_avx512::split256`]); per row of 2^20, by one
+/// thread, its 16 rows transformed in place and the 16-point transforms across them, in
+/// place ([`fft_avx512::Wide`]'s passes 2 and 3); then the 16-point transforms across the
+/// rows of 2^20 ([`fft_avx512::outer`]). Every pass reads and writes its rows in order, where the
 /// 4096 x 4096 four-step reads columns 32 KiB apart, and a thread needs no more than its
 /// own 8 MiB row and an L2-sized scratch.
 ///
@@ -335,6 +336,7 @@ fn huge_spread(
     outer: &super::fft_avx512::Across,
     src: &[Complex<f32>],
     dst: &mut [Complex<f32>],
+    scale: f32,
 ) {
     use super::fft_avx512::{Wide, split256};
     let (n1, m) = (Wide::<32>::N, Wide::<32>::M);
@@ -360,12 +362,18 @@ fn huge_spread(
                 w.row(group.add(r * m), sc);
             }
         });
-        unsafe { w.across().run(group, m, group, 0..m / 8) };
+        unsafe { w.across().run(group, m, group, 0..m / 8, 1.0) };
     });
     // SAFETY: dst's 16 rows of 2^20 in place; each task reads and writes its own blocks of
     // columns.
     (0..n1 / cols).into_par_iter().for_each(|t| unsafe {
-        outer.run(out.at(0), n1, out.at(0), t * blocks..(t + 1) * blocks);
+        outer.run(
+            out.at(0),
+            n1,
+            out.at(0),
+            t * blocks..(t + 1) * blocks,
+            scale,
+        );
     });
 }
 
@@ -405,8 +413,7 @@ fn run_typed<T: Scratch + bytemuck::Pod>(
     if dims[2] == 1 && few && T::spreads(n) {
         let total = dims[0] * n;
         for (s, d) in src[..total].chunks(n).zip(dst[..total].chunks_mut(n)) {
-            T::spread(s, d, inverse);
-            scaled_parallel(d, scale);
+            T::spread(s, d, inverse, scale);
         }
     } else if dims[2] == 1
         && n >= SPLIT_MIN
@@ -556,13 +563,6 @@ unsafe fn column_block<T: Scratch>(
         scaled(cols, scale);
         unsafe { scatter(dst, cols, n, inner, c0, w) };
     });
-}
-
-/// `v` times `scale`, unless that is 1, in parallel chunks.
-fn scaled_parallel<T: FftNum>(v: &mut [Complex<T>], scale: T) {
-    if scale != T::one() {
-        v.par_chunks_mut(TASK).for_each(|c| scaled(c, scale));
-    }
 }
 
 /// `v` times `scale`, unless that is 1.
@@ -823,7 +823,7 @@ fn real_typed<T: Scratch + bytemuck::Pod>(
             let (s, d): (&[Complex<T>], &mut [Complex<T>]) =
                 (bytemuck::cast_slice(src), bytemuck::cast_slice_mut(dst));
             if T::spreads(m) {
-                T::spread(&s[..m], &mut d[..m], false);
+                T::spread(&s[..m], &mut d[..m], false, T::one());
             } else {
                 four_step(plans, &roots, &s[..m], &mut d[..m], 1, nn, false, T::one());
             }
@@ -835,8 +835,7 @@ fn real_typed<T: Scratch + bytemuck::Pod>(
             let z: &mut [Complex<T>] = &mut bytemuck::cast_slice_mut(temp)[..m];
             merge_bins(z, &s[..m + 1], tw, true);
             if T::spreads(m) {
-                T::spread(z, &mut d[..m], true);
-                scaled_parallel(&mut d[..m], scale);
+                T::spread(z, &mut d[..m], true, scale);
             } else {
                 four_step(plans, &roots, z, &mut d[..m], 1, nn, true, scale);
             }

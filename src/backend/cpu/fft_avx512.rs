@@ -1037,7 +1037,8 @@ impl Across {
     }
 
     /// The blocks of 8 columns `blocks` (of m / 8) of the 16 rows at `rows`, `pad` complex
-    /// numbers apart, into rows k1 of `dst` (m apart): see [`across_columns`].
+    /// numbers apart, into rows k1 of `dst` (m apart), times `scale`: see
+    /// [`across_columns`].
     ///
     /// # Safety
     /// As [`across_columns`], for those blocks, which no other task touches meanwhile; the
@@ -1048,14 +1049,15 @@ impl Across {
         pad: usize,
         dst: *mut Complex32,
         blocks: std::ops::Range<usize>,
+        scale: f32,
     ) {
         let (rows, dst) = (rows.cast(), dst.cast());
         // SAFETY: the caller's.
         unsafe {
             if self.inverse {
-                across_columns::<true>(self, rows, pad, dst, blocks);
+                across_columns::<true>(self, rows, pad, dst, blocks, scale);
             } else {
-                across_columns::<false>(self, rows, pad, dst, blocks);
+                across_columns::<false>(self, rows, pad, dst, blocks, scale);
             }
         }
     }
@@ -1216,14 +1218,14 @@ impl<const R: usize> Kernel for Wide<R> {
             for r in 0..16 {
                 self.row(rows.add(r * pad), t);
             }
-            self.across.run(rows, pad, dst, 0..m / L);
+            self.across.run(rows, pad, dst, 0..m / L, 1.0);
         }
     }
 }
 
 /// [`Across`]: for each block of 8 columns in `blocks` of the 16 rows of m at `rows`
 /// (`pad` complex numbers apart), the twiddles `w^(j1 k2)` and the 16-point transforms
-/// across the rows, into rows k1 of `dst`. Each block is read whole before any of it is
+/// across the rows, times `scale`, into rows k1 of `dst`. Each block is read whole before any of it is
 /// written, so `rows` may be `dst` itself (with `pad` = m).
 ///
 /// # Safety
@@ -1236,11 +1238,17 @@ unsafe fn across_columns<const INV: bool>(
     pad: usize,
     dst: *mut f32,
     blocks: std::ops::Range<usize>,
+    scale: f32,
 ) {
     let m = f.m;
     let one = _mm512_set1_ps(std::hint::black_box(1.0));
     for c in blocks {
-        let tw = f.block(c);
+        let mut tw = f.block(c);
+        // The transforms are linear: a scale on the block's twiddles scales its outputs,
+        // with no pass of its own.
+        if scale != 1.0 {
+            tw = tw.map(|[re, im]| [re * scale, im * scale]);
+        }
         let mut v = [_mm512_setzero_ps(); 16];
         for (j1, x) in v.iter_mut().enumerate() {
             let lane = &f.lanes[j1];
