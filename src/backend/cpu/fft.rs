@@ -328,9 +328,9 @@ unsafe fn wide_spread(
 /// split into those 256 rows in `dst` ([`fft_avx512::split256`]); per row of 2^20, by one
 /// thread, its 16 rows transformed in place and the 16-point transforms across them, in
 /// place ([`fft_avx512::Wide`]'s passes 2 and 3); then the 16-point transforms across the
-/// rows of 2^20 ([`fft_avx512::outer`]). Every pass reads and writes its rows in order, where the
-/// 4096 x 4096 four-step reads columns 32 KiB apart, and a thread needs no more than its
-/// own 8 MiB row and an L2-sized scratch.
+/// rows of 2^20 ([`fft_avx512::outer`]). Every pass reads and writes its rows in order,
+/// where the 4096 x 4096 four-step reads columns 32 KiB apart, and a thread needs no more
+/// than its own 8 MiB row and an L2-sized scratch.
 ///
 /// [`fft_avx512::Wide`]: super::fft_avx512::Wide
 /// [`fft_avx512::outer`]: super::fft_avx512::outer

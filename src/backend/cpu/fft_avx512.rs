@@ -1225,8 +1225,8 @@ impl<const R: usize> Kernel for Wide<R> {
 
 /// [`Across`]: for each block of 8 columns in `blocks` of the 16 rows of m at `rows`
 /// (`pad` complex numbers apart), the twiddles `w^(j1 k2)` and the 16-point transforms
-/// across the rows, times `scale`, into rows k1 of `dst`. Each block is read whole before any of it is
-/// written, so `rows` may be `dst` itself (with `pad` = m).
+/// across the rows, times `scale`, into rows k1 of `dst`. Each block is read whole before
+/// any of it is written, so `rows` may be `dst` itself (with `pad` = m).
 ///
 /// # Safety
 /// `rows` holds 16 rows of m, `pad` apart, and `dst` 16 m complex numbers: apart, or the
