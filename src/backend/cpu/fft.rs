@@ -414,19 +414,13 @@ fn run_typed<T: Scratch + bytemuck::Pod>(
     let n = dims[1];
     let few = dims[0] < rayon::current_num_threads();
     // Fewer long rows than threads, or rows too long for a thread each (a thread's scratch
-    // for rustfft would be as long as the row): each row over every thread, through our own
-    // kernel's passes where there is one, else four-step.
-    if dims[2] == 1 && (few || n >= SPREAD_ALWAYS) && T::spreads(n) {
-        let total = dims[0] * n;
-        for (s, d) in src[..total].chunks(n).zip(dst[..total].chunks_mut(n)) {
-            T::spread(s, d, inverse, scale);
-        }
-    } else if dims[2] == 1
+    // for rustfft would be as long as the row): each row over every thread.
+    if dims[2] == 1
         && n >= SPLIT_MIN
-        && few
+        && (few || n >= SPREAD_ALWAYS && T::spreads(n))
         && let Some(nn) = split(n)
     {
-        four_step(
+        long_rows(
             cache,
             &plans.roots(n),
             src,
@@ -490,6 +484,29 @@ fn four_step<T: Scratch>(
             });
         });
         columns_in_place(&f2, dst, n2, n1, scale);
+    }
+}
+
+/// `rows` transforms of length n = n1 n2 from `src` into `dst`, scaled, each over every
+/// thread: our own kernels' passes where they take n ([`Own::spread`]), else four-step.
+#[allow(clippy::too_many_arguments)]
+fn long_rows<T: Scratch>(
+    plans: &Cache<T>,
+    roots: &[(f64, f64)],
+    src: &[Complex<T>],
+    dst: &mut [Complex<T>],
+    rows: usize,
+    (n1, n2): (usize, usize),
+    inverse: bool,
+    scale: T,
+) {
+    let n = n1 * n2;
+    if T::spreads(n) {
+        for (s, d) in src.chunks(n).zip(dst.chunks_mut(n)).take(rows) {
+            T::spread(s, d, inverse, scale);
+        }
+    } else {
+        four_step(plans, roots, src, dst, rows, (n1, n2), inverse, scale);
     }
 }
 
@@ -828,11 +845,7 @@ fn real_typed<T: Scratch + bytemuck::Pod>(
         (Some((nn, roots)), false, _) => {
             let (s, d): (&[Complex<T>], &mut [Complex<T>]) =
                 (bytemuck::cast_slice(src), bytemuck::cast_slice_mut(dst));
-            if T::spreads(m) {
-                T::spread(&s[..m], &mut d[..m], false, T::one());
-            } else {
-                four_step(plans, &roots, &s[..m], &mut d[..m], 1, nn, false, T::one());
-            }
+            long_rows(plans, &roots, &s[..m], &mut d[..m], 1, nn, false, T::one());
             split_bins(&mut d[..m + 1], tw, scale, true);
         }
         (Some((nn, roots)), true, Some(temp)) => {
@@ -840,11 +853,7 @@ fn real_typed<T: Scratch + bytemuck::Pod>(
                 (bytemuck::cast_slice(src), bytemuck::cast_slice_mut(dst));
             let z: &mut [Complex<T>] = &mut bytemuck::cast_slice_mut(temp)[..m];
             merge_bins(z, &s[..m + 1], tw, true);
-            if T::spreads(m) {
-                T::spread(z, &mut d[..m], true, scale);
-            } else {
-                four_step(plans, &roots, z, &mut d[..m], 1, nn, true, scale);
-            }
+            long_rows(plans, &roots, z, &mut d[..m], 1, nn, true, scale);
         }
         (_, false, _) => real_forward(
             plan(plans, m, false),
