@@ -420,7 +420,7 @@ fn run_typed<T: Scratch + bytemuck::Pod>(
         && (few || n >= SPREAD_ALWAYS && T::spreads(n))
         && let Some(nn) = split(n)
     {
-        long_rows(
+        four_step(
             cache,
             &plans.roots(n),
             src,
@@ -453,6 +453,8 @@ fn split(n: usize) -> Option<(usize, usize)> {
 /// w_n^(j2 k1) and writes column j2 as row j2 of dst (n2 x n1); pass two transforms the n1
 /// columns of dst (length n2) in place, which leaves `X[k1 + n1 k2]` at row k2, column k1:
 /// in order. Twiddles come from the two-level f64 table `roots` (see [`twiddled`]).
+/// Lengths that our own kernels take ([`Own::spread`]) run their passes over every thread
+/// instead.
 #[allow(clippy::too_many_arguments)]
 fn four_step<T: Scratch>(
     plans: &Cache<T>,
@@ -465,6 +467,12 @@ fn four_step<T: Scratch>(
     scale: T,
 ) {
     let n = n1 * n2;
+    if T::spreads(n) {
+        for (s, d) in src.chunks(n).zip(dst.chunks_mut(n)).take(rows) {
+            T::spread(s, d, inverse, scale);
+        }
+        return;
+    }
     let (f1, f2) = (plan(plans, n1, inverse), plan(plans, n2, inverse));
     let shift = root_shift(n);
     let (lo, hi) = roots.split_at(1 << shift);
@@ -484,29 +492,6 @@ fn four_step<T: Scratch>(
             });
         });
         columns_in_place(&f2, dst, n2, n1, scale);
-    }
-}
-
-/// `rows` transforms of length n = n1 n2 from `src` into `dst`, scaled, each over every
-/// thread: our own kernels' passes where they take n ([`Own::spread`]), else four-step.
-#[allow(clippy::too_many_arguments)]
-fn long_rows<T: Scratch>(
-    plans: &Cache<T>,
-    roots: &[(f64, f64)],
-    src: &[Complex<T>],
-    dst: &mut [Complex<T>],
-    rows: usize,
-    (n1, n2): (usize, usize),
-    inverse: bool,
-    scale: T,
-) {
-    let n = n1 * n2;
-    if T::spreads(n) {
-        for (s, d) in src.chunks(n).zip(dst.chunks_mut(n)).take(rows) {
-            T::spread(s, d, inverse, scale);
-        }
-    } else {
-        four_step(plans, roots, src, dst, rows, (n1, n2), inverse, scale);
     }
 }
 
@@ -845,7 +830,7 @@ fn real_typed<T: Scratch + bytemuck::Pod>(
         (Some((nn, roots)), false, _) => {
             let (s, d): (&[Complex<T>], &mut [Complex<T>]) =
                 (bytemuck::cast_slice(src), bytemuck::cast_slice_mut(dst));
-            long_rows(plans, &roots, &s[..m], &mut d[..m], 1, nn, false, T::one());
+            four_step(plans, &roots, &s[..m], &mut d[..m], 1, nn, false, T::one());
             split_bins(&mut d[..m + 1], tw, scale, true);
         }
         (Some((nn, roots)), true, Some(temp)) => {
@@ -853,7 +838,7 @@ fn real_typed<T: Scratch + bytemuck::Pod>(
                 (bytemuck::cast_slice(src), bytemuck::cast_slice_mut(dst));
             let z: &mut [Complex<T>] = &mut bytemuck::cast_slice_mut(temp)[..m];
             merge_bins(z, &s[..m + 1], tw, true);
-            long_rows(plans, &roots, z, &mut d[..m], 1, nn, true, scale);
+            four_step(plans, &roots, z, &mut d[..m], 1, nn, true, scale);
         }
         (_, false, _) => real_forward(
             plan(plans, m, false),
