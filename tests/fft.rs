@@ -175,7 +175,9 @@ fn a_million_points_and_batched_strided_axes() {
             (&[2, 4096, 8][..], 1),
             // Rows of 1024, 4096 and 65536: the CPU's own AVX-512 kernels where it has them
             // (9 rows of 65536 pass 4 MiB, so they are copied and transformed in place).
+            // 3 rows are one task (on the CPU, run by the caller), 40 rows two.
             (&[3, 1024][..], 1),
+            (&[40, 1024][..], 1),
             (&[2, 4096][..], 1),
             (&[9, 65536][..], 1),
             // Rows of 2^20: out of place at any batch size, with the output holding the

@@ -450,9 +450,9 @@ impl Backend for CpuBackend {
         let d = cpu_mut(dst)?.bytes_mut();
         let bytes = dims.iter().product::<usize>() * dtype.size();
         let plans = &self.fft_plans;
-        if dims[0] * dims[2] == 1 && dims[1] < fft::SPLIT_MIN {
-            // One short transform: rustfft is serial, so stay on the caller's core and its
-            // caches (longer ones run four-step on the worker threads).
+        if fft::one_task(dtype, dims) {
+            // One task (one short transform, or a few): stay on the caller's core and its
+            // caches rather than wait for a worker (long rows run four-step on them).
             fft::run(plans, dtype, s, d, dims, inverse, scale);
         } else {
             self.run(bytes, || fft::run(plans, dtype, s, d, dims, inverse, scale));
@@ -489,7 +489,7 @@ impl Backend for CpuBackend {
             Some(t) => Some(cpu_mut(t)?.bytes_mut()),
             None => None,
         };
-        if dims[0] == 1 && !long {
+        if fft::real_one_task(dims[0], dims[1], inverse) {
             fft::real(plans, dtype, s, d, dims, inverse, scale, temp);
         } else {
             self.run(bytes, || {
