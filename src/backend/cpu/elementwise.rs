@@ -471,6 +471,11 @@ fn operand<'a, X: Copy>(
     buf
 }
 
+/// Whether an output of `len` elements is cut into several tasks (more than one CHUNK).
+pub(crate) fn splits(len: usize) -> bool {
+    len > CHUNK
+}
+
 /// Runs `f(start, chunk)` over the output in CHUNK-sized pieces, in parallel when large.
 fn for_chunks<O: Send>(out: &mut [O], f: impl Fn(usize, &mut [O]) + Sync) {
     if out.len() <= CHUNK {

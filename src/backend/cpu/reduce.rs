@@ -141,6 +141,12 @@ macro_rules! red_complex {
 red_complex!(f32);
 red_complex!(f64);
 
+/// Whether [`run`] may cut `dims` into several tasks: a reduction to one value does only
+/// from PAR_MIN elements (the others are taken to, whatever their size).
+pub(crate) fn splits([outer, k, inner]: [usize; 3]) -> bool {
+    outer * inner > 1 || k >= PAR_MIN
+}
+
 /// Reduces `src` (`[outer, k, inner]` of `d`) into `out`.
 pub(crate) fn run(op: ReduceOp, d: DType, src: &[u8], dims: [usize; 3], out: &mut [u8]) {
     macro_rules! go {
