@@ -412,12 +412,12 @@ fn run_typed<T: Scratch + bytemuck::Pod>(
 {
     let (src, dst) = (bytemuck::cast_slice(src), bytemuck::cast_slice_mut(dst));
     let n = dims[1];
-    let few = dims[0] < rayon::current_num_threads();
     // Fewer long rows than threads, or rows too long for a thread each (a thread's scratch
-    // for rustfft would be as long as the row): each row over every thread.
+    // for rustfft would be as long as the row): each row over every thread. (Short rows
+    // never ask rayon: they may run on the caller's thread, outside the device's pool.)
     if dims[2] == 1
         && n >= SPLIT_MIN
-        && (few || n >= SPREAD_ALWAYS && T::spreads(n))
+        && (dims[0] < rayon::current_num_threads() || n >= SPREAD_ALWAYS && T::spreads(n))
         && let Some(nn) = split(n)
     {
         four_step(
@@ -748,6 +748,20 @@ fn typed<T: Scratch>(
     // Strided axis: per outer index, blocks of columns as contiguous rows.
     let bc = block_columns::<Complex<T>>(n);
     let blocks = inner.div_ceil(bc);
+    if outer == 1 && blocks == 1 {
+        // One task (see `one_task`), maybe on the caller's thread: no rayon.
+        // SAFETY: the slab of n rows of `inner`; `src` is only read; dst is this call's alone.
+        unsafe {
+            column_block(
+                &*fft,
+                src.as_ptr(),
+                Disjoint::new(dst),
+                [n, inner, 0, inner],
+                scale,
+            )
+        };
+        return;
+    }
     dst.par_chunks_mut(n * inner)
         .zip(src.par_chunks(n * inner))
         .flat_map(|(d, s)| {
