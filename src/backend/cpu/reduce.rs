@@ -267,6 +267,13 @@ fn typed<T: Red>(op: ReduceOp, x: &[T], [outer, k, inner]: [usize; 3], out: &mut
 
 /// Fills `out[o * inner + i] = f(o, i)` in parallel.
 fn per_output<O: Send>(out: &mut [O], inner: usize, f: impl Fn(usize, usize) -> O + Sync) {
+    if out.len() <= 1024 {
+        // One task, maybe on the caller's thread (see `splits`): no rayon.
+        for (j, v) in out.iter_mut().enumerate() {
+            *v = f(j / inner, j % inner);
+        }
+        return;
+    }
     out.par_iter_mut()
         .with_min_len(1024)
         .enumerate()
