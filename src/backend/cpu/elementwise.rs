@@ -662,7 +662,11 @@ fn patch_large_sin<T: CpuMath>(out: &mut [T], a: &[T]) {
             }
         }
     };
-    out.par_chunks_mut(CHUNK).enumerate().for_each(fix);
+    if out.len() <= CHUNK {
+        fix((0, out));
+    } else {
+        out.par_chunks_mut(CHUNK).enumerate().for_each(fix);
+    }
 }
 
 /// The offset of output element `g` in an input with `strides` over `shape`.
