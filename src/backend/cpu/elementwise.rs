@@ -476,9 +476,10 @@ pub(crate) fn splits(len: usize) -> bool {
     len > CHUNK
 }
 
-/// Runs `f(start, chunk)` over the output in CHUNK-sized pieces, in parallel when large.
+/// Runs `f(start, chunk)` over the output in CHUNK-sized pieces, in parallel when large
+/// (one piece makes no rayon call: it may run on the caller's thread).
 fn for_chunks<O: Send>(out: &mut [O], f: impl Fn(usize, &mut [O]) + Sync) {
-    if out.len() <= CHUNK {
+    if !splits(out.len()) {
         f(0, out);
     } else {
         out.par_chunks_mut(CHUNK)
@@ -646,8 +647,7 @@ impl<T: Element, F: Fn(T) -> T + Sync> Fn1 for F1<T, F> {
 /// Recomputes with libm the sines of the rare inputs beyond the vector kernel's range, chunk
 /// by chunk in parallel (each chunk is still in cache from the vector pass).
 fn patch_large_sin<T: CpuMath>(out: &mut [T], a: &[T]) {
-    let fix = |(c, o): (usize, &mut [T])| {
-        let start = c * CHUNK;
+    for_chunks(out, |start, o| {
         let src = &a[start..start + o.len()];
         if T::DTYPE == DType::F32 {
             // Usually nothing to patch: find out with a vectorised max first.
@@ -661,12 +661,7 @@ fn patch_large_sin<T: CpuMath>(out: &mut [T], a: &[T]) {
                 *o = T::from_f64(x.to_f64().sin());
             }
         }
-    };
-    if out.len() <= CHUNK {
-        fix((0, out));
-    } else {
-        out.par_chunks_mut(CHUNK).enumerate().for_each(fix);
-    }
+    });
 }
 
 /// The offset of output element `g` in an input with `strides` over `shape`.
@@ -705,8 +700,7 @@ fn map2<T: CpuMath>(out: &mut [T], a: &[T], b: &[T], l: &Layout, f: impl Fn(T, T
     let (ca, cb) = (l.contiguous[0], l.contiguous[1]);
     let last = |s: &Vec<usize>| s.last().copied().unwrap_or(0);
     let (sa, sb) = (last(&l.strides[0]), last(&l.strides[1]));
-    let work = |(c, o): (usize, &mut [T])| {
-        let start = c * CHUNK;
+    for_chunks(out, |start, o| {
         if ca && cb {
             return zip2(
                 o,
@@ -735,25 +729,12 @@ fn map2<T: CpuMath>(out: &mut [T], a: &[T], b: &[T], l: &Layout, f: impl Fn(T, T
                 }
             }
         });
-    };
-    if out.len() <= CHUNK {
-        work((0, out));
-    } else {
-        out.par_chunks_mut(CHUNK).enumerate().for_each(work);
-    }
+    });
 }
 
 fn map1<T: CpuMath>(out: &mut [T], a: &[T], l: &Layout, f: impl Fn(T) -> T + Sync) {
     let f = F1(f, std::marker::PhantomData);
     // A unary op's input always has the output's shape.
-    let work = |(c, o): (usize, &mut [T])| {
-        let start = c * CHUNK;
-        zip1(o, &a[start..start + o.len()], &f);
-    };
     debug_assert!(l.contiguous[0]);
-    if out.len() <= CHUNK {
-        work((0, out));
-    } else {
-        out.par_chunks_mut(CHUNK).enumerate().for_each(work);
-    }
+    for_chunks(out, |start, o| zip1(o, &a[start..start + o.len()], &f));
 }

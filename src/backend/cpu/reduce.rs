@@ -265,9 +265,12 @@ fn typed<T: Red>(op: ReduceOp, x: &[T], [outer, k, inner]: [usize; 3], out: &mut
         });
 }
 
+/// Outputs per task of [`per_output`], at least.
+const OUTPUTS_PER_TASK: usize = 1024;
+
 /// Fills `out[o * inner + i] = f(o, i)` in parallel.
 fn per_output<O: Send>(out: &mut [O], inner: usize, f: impl Fn(usize, usize) -> O + Sync) {
-    if out.len() <= 1024 {
+    if out.len() <= OUTPUTS_PER_TASK {
         // One task, maybe on the caller's thread (see `splits`): no rayon.
         for (j, v) in out.iter_mut().enumerate() {
             *v = f(j / inner, j % inner);
@@ -275,7 +278,7 @@ fn per_output<O: Send>(out: &mut [O], inner: usize, f: impl Fn(usize, usize) -> 
         return;
     }
     out.par_iter_mut()
-        .with_min_len(1024)
+        .with_min_len(OUTPUTS_PER_TASK)
         .enumerate()
         .for_each(|(j, v)| *v = f(j / inner, j % inner));
 }
