@@ -29,6 +29,12 @@ fn block_columns<T>(n: usize) -> usize {
 const TILE: usize = 8;
 /// Elements per task for rows (at least one whole row).
 const TASK: usize = 1 << 15;
+
+/// Rows of `len` elements per task: TASK elements, in whole rows, at least one.
+fn rows_per_task(len: usize) -> usize {
+    (TASK / len.max(1)).max(1)
+}
+
 /// Inputs up to this size go to our own kernels out of place, without the copy first. Those
 /// kernels read their input in strided blocks and write their output scattered, which the
 /// caches absorb but memory does not: for rows of 1024 c32, out of place measured 1.3x to
@@ -441,7 +447,7 @@ fn run_typed<T: Scratch + bytemuck::Pod>(
 /// 52-70 µs that way against 17-18 µs for 4096 x 4 on the caller (2026-11-23).
 pub(crate) fn one_task(d: DType, [outer, n, inner]: [usize; 3]) -> bool {
     if inner == 1 {
-        n < SPLIT_MIN && outer <= (TASK / n.max(1)).max(1)
+        n < SPLIT_MIN && outer <= rows_per_task(n)
     } else {
         let cols = match d {
             DType::C32 => block_columns::<Complex<f32>>(n),
@@ -724,7 +730,7 @@ fn typed<T: Scratch>(
     let (src, dst) = (&src[..total], &mut dst[..total]);
     let scratch_len = fft.get_inplace_scratch_len();
     if inner == 1 {
-        let rows = (TASK / n).max(1);
+        let rows = rows_per_task(n);
         let direct = T::has_own(n) && (std::mem::size_of_val(src) <= DIRECT_MAX || T::streams(n));
         let run = |(d, s): (&mut [Complex<T>], &[Complex<T>])| {
             if direct {
@@ -835,7 +841,7 @@ pub(crate) fn real(
 /// Whether [`real`] makes one task of `rows` real rows of length n (see [`one_task`]).
 pub(crate) fn real_one_task(rows: usize, n: usize, inverse: bool) -> bool {
     let row = if inverse { n } else { n / 2 + 1 };
-    !long_row(rows, n) && rows <= (TASK / row.max(1)).max(1)
+    !long_row(rows, n) && rows <= rows_per_task(row)
 }
 
 /// Whether `rows` real rows of length n are one row long enough for four-step, which [`real`]
@@ -971,7 +977,7 @@ fn rows_of<D: Send, S: Sync>(
     row: impl Fn(&mut [D], &[S]) + Sync,
 ) {
     let (dst, src) = (&mut dst[..rows * dst_row], &src[..rows * src_row]);
-    let per = (TASK / dst_row).max(1);
+    let per = rows_per_task(dst_row);
     let task = |(d, s): (&mut [D], &[S])| {
         for (d, s) in d.chunks_mut(dst_row).zip(s.chunks(src_row)) {
             row(d, s);
