@@ -89,9 +89,17 @@ fn main(
                 break;
             }
             let z0 = z;
-            for (var k = 0u; k < 8u; k = k + 1u) {
-                z = step(z, c);
-            }
+            // Written out, not a loop: wgpu bounds every loop with a counter of its own
+            // (unless STREAMCORE_WGPU_UNCHECKED has `loops`), and that test per step would
+            // cost about as many instructions as the step.
+            z = step(z, c);
+            z = step(z, c);
+            z = step(z, c);
+            z = step(z, c);
+            z = step(z, c);
+            z = step(z, c);
+            z = step(z, c);
+            z = step(z, c);
             // Unordered: infinity and NaN count as escaped.
             if (!(norm(z) <= {{T}}(65536.0))) {
                 z = z0;

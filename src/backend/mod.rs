@@ -375,8 +375,9 @@ pub(crate) struct KernelTime {
 pub(crate) enum CeilingJob {
     /// `dst[i] = src[i]` over `words16` 16-byte words: the device's copy bandwidth.
     Copy { words16: u64 },
-    /// `threads` threads each run 8 independent chains of `rounds` f32 fused multiply-adds
-    /// and store one f32: the device's FMA rate (16 flops per thread and round).
+    /// `threads` threads each run 8 independent chains of `rounds` (a multiple of 4) f32
+    /// fused multiply-adds and store one f32: the device's FMA rate (16 flops per thread and
+    /// round).
     Fma { threads: u64, rounds: u32 },
 }
 

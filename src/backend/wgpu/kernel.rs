@@ -18,10 +18,79 @@ pub(crate) struct Kernel {
     pub(crate) layout: wgpu::BindGroupLayout,
 }
 
+/// Which of wgpu's shader safeguards this device's kernels go without
+/// (`STREAMCORE_WGPU_UNCHECKED`, a comma-separated list; none by default):
+/// - `bounds`: clamps on workgroup and function-local array indices (and on buffer indices
+///   where the driver has no robust buffer access of its own);
+/// - `loops`: the counter wgpu adds to every loop so that none can run forever;
+/// - `div`: the guards on integer division and remainder against a zero divisor;
+/// - `zero`: zero-filling workgroup memory at the start of every workgroup;
+/// - `all` for the four, `none` for none.
+///
+/// Each costs instructions, shared-memory stores or a barrier in every workgroup, on every
+/// device. Our kernels need none of them: their indices are in range by construction (the
+/// dispatch guards and the plan's sizes), every loop runs to a count from its parameters,
+/// every divisor is a size of at least 1, and workgroup memory is written before it is read
+/// (a partial FFT workgroup's missing columns read stale values into results it never
+/// writes). On lavapipe leaving out `bounds` made the FFT about 20% slower and the others
+/// changed nothing (BENCHMARKS.md, session 18), so the default keeps them all: this is for
+/// measuring what they cost on a GPU driver.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(crate) struct Unchecked {
+    pub(crate) bounds: bool,
+    pub(crate) loops: bool,
+    pub(crate) div: bool,
+    pub(crate) zero: bool,
+}
+
+impl Unchecked {
+    /// Reads `STREAMCORE_WGPU_UNCHECKED` (unset: every safeguard kept).
+    pub(crate) fn from_env() -> Result<Self> {
+        match std::env::var("STREAMCORE_WGPU_UNCHECKED") {
+            Err(_) => Ok(Self::default()),
+            Ok(s) => Self::parse(&s),
+        }
+    }
+
+    /// Parses a comma-separated list of `bounds`, `loops`, `div`, `zero`, `all` and `none`.
+    pub(crate) fn parse(list: &str) -> Result<Self> {
+        let mut u = Self::default();
+        for word in list.split(',').map(str::trim).filter(|w| !w.is_empty()) {
+            match word {
+                "bounds" => u.bounds = true,
+                "loops" => u.loops = true,
+                "div" => u.div = true,
+                "zero" => u.zero = true,
+                "all" => {
+                    u = Self {
+                        bounds: true,
+                        loops: true,
+                        div: true,
+                        zero: true,
+                    }
+                }
+                "none" => u = Self::default(),
+                other => {
+                    return Err(Error::invalid(
+                        "STREAMCORE_WGPU_UNCHECKED",
+                        format!(
+                            "{other:?} in {list:?} is not a safeguard; use a comma-separated \
+                             list of bounds, loops, div, zero, all or none"
+                        ),
+                    ));
+                }
+            }
+        }
+        Ok(u)
+    }
+}
+
 /// Compiled pipelines by specialisation key (family, entry point, dtype).
 #[derive(Default)]
 pub(crate) struct KernelCache {
     map: Mutex<HashMap<String, Arc<Kernel>>>,
+    /// The safeguards this device's kernels go without.
+    pub(crate) unchecked: Unchecked,
 }
 
 /// Replaces each `{{NAME}}` in `source` by its value.
@@ -61,12 +130,23 @@ impl KernelCache {
         }
         let src = source();
         let scope = be.device.push_error_scope(wgpu::ErrorFilter::Validation);
-        let module = be
-            .device
-            .create_shader_module(wgpu::ShaderModuleDescriptor {
-                label: Some(key),
-                source: wgpu::ShaderSource::Wgsl(src.into()),
-            });
+        let desc = wgpu::ShaderModuleDescriptor {
+            label: Some(key),
+            source: wgpu::ShaderSource::Wgsl(src.into()),
+        };
+        let u = self.unchecked;
+        let module = if u.bounds || u.loops || u.div {
+            let mut checks = wgpu::ShaderRuntimeChecks::checked();
+            checks.bounds_checks = !u.bounds;
+            checks.force_loop_bounding = !u.loops;
+            checks.int_div_checks = !u.div;
+            // SAFETY: asked for by STREAMCORE_WGPU_UNCHECKED; our kernels index in range,
+            // run every loop to a count from their parameters and divide only by sizes of at
+            // least 1 (`Unchecked`).
+            unsafe { be.device.create_shader_module_trusted(desc, checks) }
+        } else {
+            be.device.create_shader_module(desc)
+        };
         let pipeline = be
             .device
             .create_compute_pipeline(&wgpu::ComputePipelineDescriptor {
@@ -74,7 +154,10 @@ impl KernelCache {
                 layout: None,
                 module: &module,
                 entry_point: Some(entry),
-                compilation_options: Default::default(),
+                compilation_options: wgpu::PipelineCompilationOptions {
+                    zero_initialize_workgroup_memory: !u.zero,
+                    ..Default::default()
+                },
                 cache: None,
             });
         if let Some(e) = pollster::block_on(scope.pop()) {
@@ -316,3 +399,24 @@ fn fma_wide(a: f32, b: f32, c: f32) -> f32 {
     return f32(f64(a) * f64(b) + f64(c));
 }
 ";
+
+#[cfg(test)]
+mod tests {
+    use super::Unchecked;
+
+    #[test]
+    fn unchecked_lists_parse_and_bad_words_are_refused() {
+        assert_eq!(Unchecked::parse("").unwrap(), Unchecked::default());
+        assert_eq!(Unchecked::parse("none").unwrap(), Unchecked::default());
+        let u = Unchecked::parse(" loops, zero ").unwrap();
+        assert!(u.loops && u.zero && !u.bounds && !u.div);
+        let all = Unchecked::parse("all").unwrap();
+        assert!(all.bounds && all.loops && all.div && all.zero);
+        assert_eq!(Unchecked::parse("all,none").unwrap(), Unchecked::default());
+        let e = Unchecked::parse("loops,bound").unwrap_err().to_string();
+        assert!(
+            e.contains("\"bound\"") && e.contains("STREAMCORE_WGPU_UNCHECKED"),
+            "{e}"
+        );
+    }
+}

@@ -228,10 +228,13 @@ pub(crate) fn open(opts: &WgpuOptions) -> Result<WgpuBackend> {
         memory_hints: wgpu::MemoryHints::Performance,
         trace: wgpu::Trace::Off,
     };
+    let unchecked = kernel::Unchecked::from_env()?;
     let (device, queue) = pollster::block_on(adapter.request_device(&desc))
         .map_err(|e| unavailable(format!("{}: {e}", adapter.get_info().name)))?;
     let info = describe(&adapter, features, &limits, opts.software, opts.index);
-    Ok(WgpuBackend::new(device, queue, limits, features, info))
+    let mut be = WgpuBackend::new(device, queue, limits, features, info);
+    be.kernels.unchecked = unchecked;
+    Ok(be)
 }
 
 /// Errors raised outside any error scope, and device loss, reported at the next call.
