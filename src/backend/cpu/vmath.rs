@@ -5,6 +5,16 @@
 /// Largest |x| the sine reduction keeps accurate (three-part pi/4); beyond it, use libm.
 pub(crate) const SIN_MAX_ARG: f32 = 8192.0;
 
+/// The integer k of an integer-valued f32 with |k| < 2^22, read from the bits of
+/// k + 1.5 * 2^23 (whose low mantissa bits hold k, two's complement). `k as i32` saturates
+/// and maps NaN to 0, which compilers do one lane at a time; this stays in vector registers.
+/// Other inputs give some integer (callers have a NaN or a patched lane there anyway).
+#[inline(always)]
+fn small_int(k: f32) -> i32 {
+    const MAGIC: f32 = 12_582_912.0;
+    ((k + MAGIC).to_bits() as i32).wrapping_sub(MAGIC.to_bits() as i32)
+}
+
 /// e^x with at most 2 ulp error; NaN, infinities and subnormal results handled.
 #[inline(always)]
 pub(crate) fn exp_f32(x: f32) -> f32 {
@@ -24,7 +34,8 @@ pub(crate) fn exp_f32(x: f32) -> f32 {
         .mul_add(r, 0.5);
     let e = p.mul_add(r2, r) + 1.0;
     // 2^n in two normal factors, so that results down to the subnormals are right.
-    let ni = n as i32;
+    // |n| <= 151 after the clamp.
+    let ni = small_int(n);
     let n1 = ni >> 1;
     let n2 = ni - n1;
     let s1 = f32::from_bits(((n1 + 127) as u32) << 23);
@@ -60,7 +71,8 @@ pub(crate) fn sin_f32(x: f32) -> f32 {
         .mul_add(z, 8.333_333e-3)
         .mul_add(z, -1.666_666_7e-1);
     let s = (p * z).mul_add(r, r);
-    let odd = (k as i32 as u32) & 1;
+    // |k| < 2^12 where the result is used (larger arguments are patched by the caller).
+    let odd = (small_int(k) as u32) & 1;
     f32::from_bits(s.to_bits() ^ (odd << 31))
 }
 
@@ -167,6 +179,14 @@ mod tests {
         assert!(exp_f32(f32::NAN).is_nan());
         assert_eq!(exp_f32(0.0), 1.0);
         eprintln!("exp worst {worst} ulp");
+    }
+
+    #[test]
+    fn small_int_reads_every_integer_below_2_pow_22() {
+        for k in (-(1i32 << 22) + 1..1 << 22).step_by(7).chain([-1, 0, 1]) {
+            assert_eq!(small_int(k as f32), k);
+        }
+        assert_eq!(small_int(-0.0), 0);
     }
 
     #[test]
