@@ -559,25 +559,26 @@ fn elementwise_over_the_binding_limit() {
     });
 }
 
-/// The CPU's vector sine covers |x| <= 8192; larger arguments are recomputed with libm.
+/// The CPU's vector sine and cosine cover |x| <= 8192; larger arguments are recomputed with
+/// libm.
 #[test]
-fn cpu_sine_of_large_arguments_stays_accurate() {
+fn cpu_sine_and_cosine_of_large_arguments_stay_accurate() {
     let dev = Device::cpu();
     let xs: Vec<f32> = (0..70_000)
-        .map(|i| (i as f32 - 35_000.0) * 0.731 + 1.0e5 * ((i % 3) as f32))
+        .map(|i| (i as f32 - 35_000.0) * 0.731 + [0.0, 1.0e5, 3.0e9][i % 3])
         .collect();
-    let got = Array::from_vec(&dev, xs.clone(), &[xs.len()])
-        .unwrap()
-        .sin()
-        .unwrap()
-        .to_vec()
-        .unwrap();
-    for (g, x) in got.iter().zip(&xs) {
-        let exact = (*x as f64).sin();
-        assert!(
-            (*g as f64 - exact).abs() <= 2.0 * 2f64.powi(-23),
-            "sin({x}) = {g}, expected {exact}"
-        );
+    let x = Array::from_vec(&dev, xs.clone(), &[xs.len()]).unwrap();
+    for (name, got, f) in [
+        ("sin", x.sin().unwrap(), f64::sin as fn(f64) -> f64),
+        ("cos", x.cos().unwrap(), f64::cos),
+    ] {
+        for (g, x) in got.to_vec().unwrap().iter().zip(&xs) {
+            let exact = f(*x as f64);
+            assert!(
+                (*g as f64 - exact).abs() <= 2.0 * 2f64.powi(-23),
+                "{name}({x}) = {g}, expected {exact}"
+            );
+        }
     }
 }
 

@@ -30,7 +30,7 @@ pub(crate) trait CpuMath: Element {
 }
 
 macro_rules! float_math {
-    ($t:ty, $exp:expr, $sin:expr) => {
+    ($t:ty, $exp:expr, $sin:expr, $cos:expr, $ln:expr, $log2:expr, $exp2:expr, $tanh:expr) => {
         impl CpuMath for $t {
             #[inline(always)]
             fn binary(self, o: Self, op: BinaryOp) -> Self {
@@ -68,12 +68,12 @@ macro_rules! float_math {
                     UnaryOp::Square => self * self,
                     UnaryOp::Sqrt => self.sqrt(),
                     UnaryOp::Exp => $exp(self),
-                    UnaryOp::Log => self.ln(),
+                    UnaryOp::Log => $ln(self),
                     UnaryOp::Sin => $sin(self),
-                    UnaryOp::Cos => self.cos(),
-                    UnaryOp::Tanh => self.tanh(),
-                    UnaryOp::Exp2 => self.exp2(),
-                    UnaryOp::Log2 => self.log2(),
+                    UnaryOp::Cos => $cos(self),
+                    UnaryOp::Tanh => $tanh(self),
+                    UnaryOp::Exp2 => $exp2(self),
+                    UnaryOp::Log2 => $log2(self),
                     UnaryOp::Tan => self.tan(),
                     UnaryOp::Sigmoid => 1.0 / (1.0 + $exp(-self)),
                     UnaryOp::Floor => self.floor(),
@@ -105,9 +105,28 @@ macro_rules! float_math {
         }
     };
 }
-// f32 exp and sin are branch-free polynomials that vectorise; the rest is libm.
-float_math!(f32, vmath::exp_f32, vmath::sin_f32);
-float_math!(f64, f64::exp, f64::sin);
+// f32 exp, exp2, ln, log2, sin, cos and tanh are branch-free polynomials that vectorise
+// (vmath); the rest, and f64, is libm.
+float_math!(
+    f32,
+    vmath::exp_f32,
+    vmath::sin_f32,
+    vmath::cos_f32,
+    vmath::ln_f32,
+    vmath::log2_f32,
+    vmath::exp2_f32,
+    vmath::tanh_f32
+);
+float_math!(
+    f64,
+    f64::exp,
+    f64::sin,
+    f64::cos,
+    f64::ln,
+    f64::log2,
+    f64::exp2,
+    f64::tanh
+);
 
 impl CpuMath for f16 {
     #[inline(always)]
@@ -296,8 +315,12 @@ fn typed<T: CpuMath>(op: ElementwiseOp, ins: &[&[T]], out: &mut [T], l: &Layout)
                 u, Neg, Abs, Square, Sqrt, Exp, Log, Sin, Cos, Tanh, Exp2, Log2, Tan, Sigmoid,
                 Floor, Ceil, Round, Trunc, Sign, Recip, Rsqrt, Not, Popcount, Log1p, Expm1, Conj
             );
-            if u == UnaryOp::Sin && matches!(T::DTYPE, DType::F32 | DType::F16) {
-                patch_large_sin(out, ins[0]);
+            if matches!(T::DTYPE, DType::F32 | DType::F16) {
+                match u {
+                    UnaryOp::Sin => patch_large(out, ins[0], f64::sin),
+                    UnaryOp::Cos => patch_large(out, ins[0], f64::cos),
+                    _ => {}
+                }
             }
         }
         _ => unreachable!("run sends the other ops to `mixed`"),
@@ -644,9 +667,9 @@ impl<T: Element, F: Fn(T) -> T + Sync> Fn1 for F1<T, F> {
     }
 }
 
-/// Recomputes with libm the sines of the rare inputs beyond the vector kernel's range, chunk
-/// by chunk in parallel (each chunk is still in cache from the vector pass).
-fn patch_large_sin<T: CpuMath>(out: &mut [T], a: &[T]) {
+/// Recomputes with libm (`f`: sine or cosine) the rare inputs beyond the vector kernels'
+/// range, chunk by chunk in parallel (each chunk is still in cache from the vector pass).
+fn patch_large<T: CpuMath>(out: &mut [T], a: &[T], f: fn(f64) -> f64) {
     for_chunks(out, |start, o| {
         let src = &a[start..start + o.len()];
         if T::DTYPE == DType::F32 {
@@ -658,7 +681,7 @@ fn patch_large_sin<T: CpuMath>(out: &mut [T], a: &[T]) {
         }
         for (o, &x) in o.iter_mut().zip(src) {
             if x.to_f64().abs() > vmath::SIN_MAX_ARG as f64 {
-                *o = T::from_f64(x.to_f64().sin());
+                *o = T::from_f64(f(x.to_f64()));
             }
         }
     });

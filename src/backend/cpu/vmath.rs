@@ -15,6 +15,30 @@ fn small_int(k: f32) -> i32 {
     ((k + MAGIC).to_bits() as i32).wrapping_sub(MAGIC.to_bits() as i32)
 }
 
+/// e^r for |r| <= ln(2) / 2: a degree-7 polynomial in Horner form (Cephes' expf).
+#[inline(always)]
+fn exp_reduced(r: f32) -> f32 {
+    let p = 1.987_569_1e-4f32
+        .mul_add(r, 1.398_199_9e-3)
+        .mul_add(r, 8.333_452e-3)
+        .mul_add(r, 4.166_579_6e-2)
+        .mul_add(r, 1.666_666_5e-1)
+        .mul_add(r, 0.5);
+    p.mul_add(r * r, r) + 1.0
+}
+
+/// e 2^n for an integer-valued n in [-151, 129], as two normal factors 2^(n/2), so that
+/// results down to the subnormals round once.
+#[inline(always)]
+fn times_pow2(e: f32, n: f32) -> f32 {
+    let ni = small_int(n);
+    let n1 = ni >> 1;
+    let n2 = ni - n1;
+    let s1 = f32::from_bits(((n1 + 127) as u32) << 23);
+    let s2 = f32::from_bits(((n2 + 127) as u32) << 23);
+    e * s1 * s2
+}
+
 /// e^x with at most 2 ulp error; NaN, infinities and subnormal results handled.
 #[inline(always)]
 pub(crate) fn exp_f32(x: f32) -> f32 {
@@ -25,22 +49,7 @@ pub(crate) fn exp_f32(x: f32) -> f32 {
     let xc = x.clamp(-104.0, 89.0);
     let n = (xc * LOG2E + 0.5).floor();
     let r = n.mul_add(-LN2_LO, n.mul_add(-LN2_HI, xc));
-    let r2 = r * r;
-    let p = 1.987_569_1e-4f32
-        .mul_add(r, 1.398_199_9e-3)
-        .mul_add(r, 8.333_452e-3)
-        .mul_add(r, 4.166_579_6e-2)
-        .mul_add(r, 1.666_666_5e-1)
-        .mul_add(r, 0.5);
-    let e = p.mul_add(r2, r) + 1.0;
-    // 2^n in two normal factors, so that results down to the subnormals are right.
-    // |n| <= 151 after the clamp.
-    let ni = small_int(n);
-    let n1 = ni >> 1;
-    let n2 = ni - n1;
-    let s1 = f32::from_bits(((n1 + 127) as u32) << 23);
-    let s2 = f32::from_bits(((n2 + 127) as u32) << 23);
-    let v = e * s1 * s2;
+    let v = times_pow2(exp_reduced(r), n);
     if x > 88.722_84 {
         f32::INFINITY
     } else if x < -103.972_08 {
@@ -50,19 +59,51 @@ pub(crate) fn exp_f32(x: f32) -> f32 {
     }
 }
 
-/// sin(x) for |x| <= SIN_MAX_ARG within 3 ulp (2.1 measured; absolute 2^-24 near zeros).
-/// One reduction by pi (in three parts, each product with k exact) to r in [-pi/2, pi/2],
-/// one odd Taylor polynomial of degree 13 (truncation below 7e-10), and the sign of
-/// (-1)^k applied to the bits: no octant selection, so every lane runs the same few FMAs.
+/// 2^x within 3 ulp, exact at integers; NaN, infinities and subnormal results handled.
+/// x = n + f with n the nearest integer (f exact), then 2^f = e^(f ln 2).
 #[inline(always)]
-pub(crate) fn sin_f32(x: f32) -> f32 {
-    const INV_PI: f32 = std::f32::consts::FRAC_1_PI;
-    // Cephes' three-part pi/4, times 4 (exact): k * P1 and k * P2 are exact for |k| < 2^12.
-    const P1: f32 = 3.140_625;
-    const P2: f32 = 9.675_026e-4;
-    const P3: f32 = 1.509_958e-7;
-    let k = (x * INV_PI + 0.5).floor();
-    let r = k.mul_add(-P3, k.mul_add(-P2, k.mul_add(-P1, x)));
+pub(crate) fn exp2_f32(x: f32) -> f32 {
+    let xc = x.clamp(-151.0, 129.0);
+    let n = (xc + 0.5).floor();
+    let v = times_pow2(exp_reduced((xc - n) * std::f32::consts::LN_2), n);
+    if x >= 128.0 {
+        f32::INFINITY
+    } else if x < -150.0 {
+        0.0
+    } else {
+        v
+    }
+}
+
+/// tanh(x) within 3 ulp: for |x| < 0.625 x + x^3 P(x^2) (Cephes' tanhf coefficients),
+/// else 1 - 2 / (e^(2|x|) + 1) with the sign of x (1 from |x| = 9 on, where e^(2|x|)
+/// swamps the 1; infinite past 44). Both are computed and one kept, so the loop vectorises.
+#[inline(always)]
+pub(crate) fn tanh_f32(x: f32) -> f32 {
+    let z = x * x;
+    let p = (-5.704_988_7e-3f32)
+        .mul_add(z, 2.063_908_9e-2)
+        .mul_add(z, -5.373_971_6e-2)
+        .mul_add(z, 1.333_144_2e-1)
+        .mul_add(z, -3.333_328_2e-1);
+    let small = (p * z).mul_add(x, x);
+    let a = x.abs();
+    let big = 1.0 - 2.0 / (exp_f32(a + a) + 1.0);
+    // NaN takes `big`, which is NaN; the sign of x also keeps tanh(-0) = -0.
+    (if a < 0.625 { small } else { big }).copysign(x)
+}
+
+/// pi in three parts (Cephes' pi/4 parts, times 4): P1 and P2 have 8 and 11 significant
+/// bits, so h P1 and h P2 are exact for any h with 13 significant bits or fewer.
+const PI_PARTS: [f32; 3] = [3.140_625, 9.675_026e-4, 1.509_958e-7];
+
+/// sin(x - h pi) for an integer or half-integer h with |2h| < 2^13, where x - h pi lies in
+/// [-pi/2, pi/2]: the reduction in three parts (each product exact), then an odd Taylor
+/// polynomial of degree 13 (truncation below 7e-10).
+#[inline(always)]
+fn sin_reduced(x: f32, h: f32) -> f32 {
+    let [p1, p2, p3] = PI_PARTS;
+    let r = h.mul_add(-p3, h.mul_add(-p2, h.mul_add(-p1, x)));
     let z = r * r;
     let p = 1.605_904_4e-10f32
         .mul_add(z, -2.505_210_8e-8)
@@ -70,10 +111,53 @@ pub(crate) fn sin_f32(x: f32) -> f32 {
         .mul_add(z, -1.984_127e-4)
         .mul_add(z, 8.333_333e-3)
         .mul_add(z, -1.666_666_7e-1);
-    let s = (p * z).mul_add(r, r);
+    (p * z).mul_add(r, r)
+}
+
+/// `v` negated where the integer-valued k is odd (|k| < 2^22), by its sign bit.
+#[inline(always)]
+fn neg_if_odd(v: f32, k: f32) -> f32 {
+    f32::from_bits(v.to_bits() ^ (((small_int(k) as u32) & 1) << 31))
+}
+
+/// sin(x) for |x| <= SIN_MAX_ARG within 3 ulp (2.1 measured; absolute 2^-24 near zeros).
+/// x = k pi + r with k the nearest integer to x / pi, sin x = (-1)^k sin r: no octant
+/// selection, so every lane runs the same few FMAs.
+#[inline(always)]
+pub(crate) fn sin_f32(x: f32) -> f32 {
+    let k = (x * std::f32::consts::FRAC_1_PI + 0.5).floor();
     // |k| < 2^12 where the result is used (larger arguments are patched by the caller).
-    let odd = (small_int(k) as u32) & 1;
-    f32::from_bits(s.to_bits() ^ (odd << 31))
+    neg_if_odd(sin_reduced(x, k), k)
+}
+
+/// cos(x) for |x| <= SIN_MAX_ARG, as accurate as [`sin_f32`] and 1 at 0. Near its zeros,
+/// x = (k + 1/2) pi + r with k = floor(x / pi) and cos x = (-1)^(k+1) sin r; near its
+/// extremes, x = j pi + t with j the nearest integer and cos x = (-1)^j cos t, by an even
+/// Taylor polynomial of degree 12 in t (|t| <= pi/4: truncation below 4e-11), which is
+/// exactly 1 at t = 0. Both run and one is kept, so the loop vectorises.
+#[inline(always)]
+pub(crate) fn cos_f32(x: f32) -> f32 {
+    let q = x * std::f32::consts::FRAC_1_PI;
+    let k = q.floor();
+    let near_zero = -neg_if_odd(sin_reduced(x, k + 0.5), k);
+    let j = (q + 0.5).floor();
+    let [p1, p2, p3] = PI_PARTS;
+    let t = j.mul_add(-p3, j.mul_add(-p2, j.mul_add(-p1, x)));
+    let z = t * t;
+    let c = 2.087_675_7e-9f32
+        .mul_add(z, -2.755_732e-7)
+        .mul_add(z, 2.480_158_7e-5)
+        .mul_add(z, -1.388_888_9e-3)
+        .mul_add(z, 4.166_666_8e-2)
+        .mul_add(z, -0.5)
+        .mul_add(z, 1.0);
+    let near_extreme = neg_if_odd(c, j);
+    // |t| <= pi/4 where x / pi is within 1/4 of an integer.
+    if (q - j).abs() <= 0.25 {
+        near_extreme
+    } else {
+        near_zero
+    }
 }
 
 /// x = 2^k m with m in [sqrt(1/2), sqrt(2)), read from the bits of a positive normal x.
@@ -109,16 +193,11 @@ pub(crate) fn log2_f32_approx(x: f32) -> f32 {
     if x == f32::INFINITY { x } else { r }
 }
 
-/// ln(x) within 2 ulp for positive x, subnormals included; ln(+-0) = -inf, ln(inf) = inf,
-/// NaN for negative x and NaN. x = 2^k m with m in [sqrt(1/2), sqrt(2)) read from the bits,
-/// then ln m = 2 atanh(s), s = (m - 1) / (m + 1), as a series in s^2 (|s| <= 0.172, so the
-/// first term left out is below 2e-9 of the sum). Branch-free and with no fused
-/// multiply-adds, so a vectorised loop and a scalar call give the same bits on any CPU.
+/// x = 2^k m (subnormals included) and ln m, m in [sqrt(1/2), sqrt(2)) read from the bits:
+/// ln m = 2 atanh(s), s = (m - 1) / (m + 1), as a series in s^2 (|s| <= 0.172, so the first
+/// term left out is below 2e-9 of the sum). Meaningful for positive finite x.
 #[inline(always)]
-pub(crate) fn ln_f32(x: f32) -> f32 {
-    // ln 2 in two parts; k * LN2_HI is exact for every k that occurs (|k| < 2^8).
-    const LN2_HI: f32 = 0.693_359_4;
-    const LN2_LO: f32 = -2.121_944_4e-4;
+fn ln_parts(x: f32) -> (f32, f32) {
     let tiny = x < f32::MIN_POSITIVE;
     let xs = if tiny { x * 8_388_608.0 } else { x }; // subnormals scaled by 2^23
     let (k, m) = split(xs);
@@ -129,9 +208,13 @@ pub(crate) fn ln_f32(x: f32) -> f32 {
     let p = z * (1.0 / 3.0 + z * (0.2 + z * (1.0 / 7.0 + z * (1.0 / 9.0))));
     // 2s (1 + p) written as f - s (f - 2p), since 2s = f - s f: f is exact and the
     // correction small, so the rounding of the division hardly shows.
-    let lnm = f - s * (f - (p + p));
-    let kf = k as f32;
-    let r = kf * LN2_HI + (lnm + kf * LN2_LO);
+    (k as f32, f - s * (f - (p + p)))
+}
+
+/// `r` for positive finite x; the logarithm's own values elsewhere: log(inf) = inf,
+/// log(+-0) = -inf, NaN for negative x and NaN.
+#[inline(always)]
+fn log_special(x: f32, r: f32) -> f32 {
     if x == f32::INFINITY {
         x
     } else if x == 0.0 {
@@ -141,6 +224,26 @@ pub(crate) fn ln_f32(x: f32) -> f32 {
     } else {
         f32::NAN // negative or NaN
     }
+}
+
+/// ln(x) within 2 ulp for positive x, subnormals included; ln(+-0) = -inf, ln(inf) = inf,
+/// NaN for negative x and NaN ([`ln_parts`]). Branch-free and with no fused multiply-adds,
+/// so a vectorised loop and a scalar call give the same bits on any CPU.
+#[inline(always)]
+pub(crate) fn ln_f32(x: f32) -> f32 {
+    // ln 2 in two parts; k * LN2_HI is exact for every k that occurs (|k| < 2^8).
+    const LN2_HI: f32 = 0.693_359_4;
+    const LN2_LO: f32 = -2.121_944_4e-4;
+    let (kf, lnm) = ln_parts(x);
+    log_special(x, kf * LN2_HI + (lnm + kf * LN2_LO))
+}
+
+/// log2(x) within 2 ulp, exact at powers of two, with [`ln_f32`]'s special values:
+/// k + ln(m) log2(e).
+#[inline(always)]
+pub(crate) fn log2_f32(x: f32) -> f32 {
+    let (kf, lnm) = ln_parts(x);
+    log_special(x, kf + lnm * std::f32::consts::LOG2_E)
 }
 
 #[cfg(test)]
@@ -179,6 +282,108 @@ mod tests {
         assert!(exp_f32(f32::NAN).is_nan());
         assert_eq!(exp_f32(0.0), 1.0);
         eprintln!("exp worst {worst} ulp");
+    }
+
+    #[test]
+    fn exp2_is_within_3_ulp_and_exact_at_integers() {
+        let (mut x, mut worst) = (-160f32, 0f64);
+        while x < 130.0 {
+            let exact = 2f64.powf(x as f64);
+            let u = if exact > f32::MAX as f64 {
+                assert_eq!(exp2_f32(x), f32::INFINITY, "{x}");
+                0.0
+            } else {
+                ulps(exp2_f32(x), exact)
+            };
+            assert!(u <= 3.0, "exp2({x}) = {} vs {exact}: {u} ulp", exp2_f32(x));
+            worst = worst.max(u);
+            x += 0.000_71;
+        }
+        for n in -149..128 {
+            assert_eq!(exp2_f32(n as f32) as f64, 2f64.powi(n), "2^{n}");
+        }
+        assert_eq!(exp2_f32(-150.0), 0.0);
+        assert_eq!(exp2_f32(f32::INFINITY), f32::INFINITY);
+        assert_eq!(exp2_f32(f32::NEG_INFINITY), 0.0);
+        assert!(exp2_f32(f32::NAN).is_nan());
+        eprintln!("exp2 worst {worst} ulp");
+    }
+
+    #[test]
+    fn tanh_is_within_3_ulp() {
+        let (mut x, mut worst) = (-12f32, 0f64);
+        while x < 12.0 {
+            let u = ulps(tanh_f32(x), (x as f64).tanh());
+            assert!(
+                u <= 3.0,
+                "tanh({x}) = {} vs {}: {u} ulp",
+                tanh_f32(x),
+                (x as f64).tanh()
+            );
+            worst = worst.max(u);
+            x += 0.000_13;
+        }
+        for x in [
+            0.0f32,
+            -0.0,
+            1e-30,
+            -1e-7,
+            1e-3,
+            0.624_999_9,
+            0.625,
+            50.0,
+            -1e30,
+        ] {
+            let u = ulps(tanh_f32(x), (x as f64).tanh());
+            assert!(u <= 3.0, "tanh({x}) = {}", tanh_f32(x));
+        }
+        assert_eq!(tanh_f32(-0.0).to_bits(), (-0.0f32).to_bits());
+        assert_eq!(tanh_f32(f32::INFINITY), 1.0);
+        assert_eq!(tanh_f32(f32::NEG_INFINITY), -1.0);
+        assert!(tanh_f32(f32::NAN).is_nan());
+        eprintln!("tanh worst {worst} ulp");
+    }
+
+    #[test]
+    fn cos_is_within_3_ulp_or_2_pow_minus_24() {
+        let (mut x, mut worst) = (-SIN_MAX_ARG, 0f64);
+        while x < SIN_MAX_ARG {
+            let exact = (x as f64).cos();
+            let got = cos_f32(x);
+            let u = ulps(got, exact);
+            let ok = u <= 3.0 || (got as f64 - exact).abs() <= 2f64.powi(-24);
+            assert!(ok, "cos({x}) = {got} vs {exact}");
+            if (got as f64 - exact).abs() > 2f64.powi(-24) {
+                worst = worst.max(u);
+            }
+            x += 0.000_31;
+        }
+        eprintln!("cos worst {worst} ulp (where the error exceeds 2^-24)");
+        assert_eq!(cos_f32(0.0), 1.0);
+        assert_eq!(cos_f32(-0.0), 1.0);
+        assert_eq!(cos_f32(std::f32::consts::PI), -1.0);
+        assert!(cos_f32(f32::NAN).is_nan());
+        assert!(cos_f32(f32::INFINITY).is_nan());
+    }
+
+    #[test]
+    fn log2_is_within_2_ulp_and_exact_at_powers_of_two() {
+        for bits in (1u32..0x7f80_0000).step_by(97) {
+            let x = f32::from_bits(bits);
+            let u = ulps(log2_f32(x), (x as f64).log2());
+            assert!(u <= 2.0, "log2({x:e}) = {}: {u} ulp", log2_f32(x));
+        }
+        for k in -149i32..128 {
+            let x = if k < -126 {
+                f32::from_bits(1 << (k + 149))
+            } else {
+                f32::from_bits(((k + 127) as u32) << 23)
+            };
+            assert_eq!(log2_f32(x), k as f32, "log2(2^{k})");
+        }
+        assert_eq!(log2_f32(f32::INFINITY), f32::INFINITY);
+        assert_eq!(log2_f32(0.0), f32::NEG_INFINITY);
+        assert!(log2_f32(-1.0).is_nan() && log2_f32(f32::NAN).is_nan());
     }
 
     #[test]
