@@ -1,6 +1,7 @@
-//! Branch-free f32 `exp`, `sin` and `ln` that compilers vectorise (inside the AVX2 multiversion of
-//! the elementwise loops), in place of scalar libm calls. Cephes-style: range reduction, then
-//! a short polynomial; tested against f64 over dense sweeps.
+//! Branch-free f32 `exp`, `exp2`, `ln`, `log2`, `sin`, `cos` and `tanh` that compilers
+//! vectorise (inside the AVX2 multiversion of the elementwise loops), in place of scalar
+//! libm calls. Cephes-style: range reduction, then a short polynomial; tested against f64
+//! over dense sweeps.
 
 /// Largest |x| the sine reduction keeps accurate (three-part pi/4); beyond it, use libm.
 pub(crate) const SIN_MAX_ARG: f32 = 8192.0;
