@@ -83,10 +83,10 @@ pub(crate) fn exp2_f32(x: f32) -> f32 {
 pub(crate) fn tanh_f32(x: f32) -> f32 {
     let z = x * x;
     let p = (-5.704_988_7e-3f32)
-        .mul_add(z, 2.063_908_9e-2)
+        .mul_add(z, 2.063_909e-2)
         .mul_add(z, -5.373_971_6e-2)
         .mul_add(z, 1.333_144_2e-1)
-        .mul_add(z, -3.333_328_2e-1);
+        .mul_add(z, -3.333_328e-1);
     let small = (p * z).mul_add(x, x);
     let a = x.abs();
     let big = 1.0 - 2.0 / (exp_f32(a + a) + 1.0);
@@ -98,13 +98,19 @@ pub(crate) fn tanh_f32(x: f32) -> f32 {
 /// bits, so h P1 and h P2 are exact for any h with 13 significant bits or fewer.
 const PI_PARTS: [f32; 3] = [3.140_625, 9.675_026e-4, 1.509_958e-7];
 
+/// x - h pi, with h pi in [`PI_PARTS`] (each product exact for h as below).
+#[inline(always)]
+fn minus_pi_times(x: f32, h: f32) -> f32 {
+    let [p1, p2, p3] = PI_PARTS;
+    h.mul_add(-p3, h.mul_add(-p2, h.mul_add(-p1, x)))
+}
+
 /// sin(x - h pi) for an integer or half-integer h with |2h| < 2^13, where x - h pi lies in
 /// [-pi/2, pi/2]: the reduction in three parts (each product exact), then an odd Taylor
 /// polynomial of degree 13 (truncation below 7e-10).
 #[inline(always)]
 fn sin_reduced(x: f32, h: f32) -> f32 {
-    let [p1, p2, p3] = PI_PARTS;
-    let r = h.mul_add(-p3, h.mul_add(-p2, h.mul_add(-p1, x)));
+    let r = minus_pi_times(x, h);
     let z = r * r;
     let p = 1.605_904_4e-10f32
         .mul_add(z, -2.505_210_8e-8)
@@ -142,8 +148,7 @@ pub(crate) fn cos_f32(x: f32) -> f32 {
     let k = q.floor();
     let near_zero = -neg_if_odd(sin_reduced(x, k + 0.5), k);
     let j = (q + 0.5).floor();
-    let [p1, p2, p3] = PI_PARTS;
-    let t = j.mul_add(-p3, j.mul_add(-p2, j.mul_add(-p1, x)));
+    let t = minus_pi_times(x, j);
     let z = t * t;
     let c = 2.087_675_7e-9f32
         .mul_add(z, -2.755_732e-7)
@@ -345,21 +350,28 @@ mod tests {
         eprintln!("tanh worst {worst} ulp");
     }
 
-    #[test]
-    fn cos_is_within_3_ulp_or_2_pow_minus_24() {
+    /// `f` against `exact` over [-SIN_MAX_ARG, SIN_MAX_ARG]: within 3 ulp, or 2^-24 absolute.
+    fn trig_sweep(name: &str, f: fn(f32) -> f32, exact: fn(f64) -> f64) {
         let (mut x, mut worst) = (-SIN_MAX_ARG, 0f64);
         while x < SIN_MAX_ARG {
-            let exact = (x as f64).cos();
-            let got = cos_f32(x);
-            let u = ulps(got, exact);
-            let ok = u <= 3.0 || (got as f64 - exact).abs() <= 2f64.powi(-24);
-            assert!(ok, "cos({x}) = {got} vs {exact}");
-            if (got as f64 - exact).abs() > 2f64.powi(-24) {
+            let (got, want) = (f(x), exact(x as f64));
+            let err = (got as f64 - want).abs();
+            let u = ulps(got, want);
+            assert!(
+                u <= 3.0 || err <= 2f64.powi(-24),
+                "{name}({x}) = {got} vs {want}"
+            );
+            if err > 2f64.powi(-24) {
                 worst = worst.max(u);
             }
             x += 0.000_31;
         }
-        eprintln!("cos worst {worst} ulp (where the error exceeds 2^-24)");
+        eprintln!("{name} worst {worst} ulp (where the error exceeds 2^-24)");
+    }
+
+    #[test]
+    fn cos_is_within_3_ulp_or_2_pow_minus_24() {
+        trig_sweep("cos", cos_f32, f64::cos);
         assert_eq!(cos_f32(0.0), 1.0);
         assert_eq!(cos_f32(-0.0), 1.0);
         assert_eq!(cos_f32(std::f32::consts::PI), -1.0);
@@ -397,19 +409,7 @@ mod tests {
 
     #[test]
     fn sin_is_within_3_ulp_or_2_pow_minus_24() {
-        let (mut x, mut worst) = (-SIN_MAX_ARG, 0f64);
-        while x < SIN_MAX_ARG {
-            let exact = (x as f64).sin();
-            let got = sin_f32(x);
-            let u = ulps(got, exact);
-            let ok = u <= 3.0 || (got as f64 - exact).abs() <= 2f64.powi(-24);
-            assert!(ok, "sin({x}) = {got} vs {exact}");
-            if (got as f64 - exact).abs() > 2f64.powi(-24) {
-                worst = worst.max(u);
-            }
-            x += 0.000_31;
-        }
-        eprintln!("sin worst {worst} ulp (where the error exceeds 2^-24)");
+        trig_sweep("sin", sin_f32, f64::sin);
         for x in [0.0f32, 1e-30, -1e-7, 0.5, std::f32::consts::PI] {
             assert!(
                 (sin_f32(x) as f64 - (x as f64).sin()).abs() <= 2f64.powi(-24),
