@@ -141,10 +141,17 @@ macro_rules! red_complex {
 red_complex!(f32);
 red_complex!(f64);
 
-/// Whether [`run`] may cut `dims` into several tasks: a reduction to one value does only
-/// from PAR_MIN elements (the others are taken to, whatever their size).
-pub(crate) fn splits([outer, k, inner]: [usize; 3]) -> bool {
-    outer * inner > 1 || k >= PAR_MIN
+/// Whether [`run`] may cut `op` over `dims` into several tasks. Where it says no, `run`
+/// makes no rayon call (so it may run on the caller's thread): a reduction to one value
+/// below PAR_MIN elements, and an arg reduction to at most OUTPUTS_PER_TASK values (one
+/// task of [`per_output`]) unless it is one row of PAR_MIN or more.
+pub(crate) fn splits(op: ReduceOp, [outer, k, inner]: [usize; 3]) -> bool {
+    let n = outer * inner;
+    if op.is_arg() {
+        n > OUTPUTS_PER_TASK || (n == 1 && k >= PAR_MIN)
+    } else {
+        n > 1 || k >= PAR_MIN
+    }
 }
 
 /// Reduces `src` (`[outer, k, inner]` of `d`) into `out`.
