@@ -16,6 +16,11 @@ fn small_int(k: f32) -> i32 {
     ((k + MAGIC).to_bits() as i32).wrapping_sub(MAGIC.to_bits() as i32)
 }
 
+/// ln 2 in two parts (Cephes'): n LN2_HI is exact for every integer |n| < 2^8 that exp and
+/// ln scale by.
+const LN2_HI: f32 = 0.693_359_4;
+const LN2_LO: f32 = -2.121_944_4e-4;
+
 /// e^r for |r| <= ln(2) / 2: a degree-7 polynomial in Horner form (Cephes' expf).
 #[inline(always)]
 fn exp_reduced(r: f32) -> f32 {
@@ -44,9 +49,6 @@ fn times_pow2(e: f32, n: f32) -> f32 {
 #[inline(always)]
 pub(crate) fn exp_f32(x: f32) -> f32 {
     const LOG2E: f32 = std::f32::consts::LOG2_E;
-    // ln 2 split so that n * LN2_HI is exact for the |n| that occur.
-    const LN2_HI: f32 = 0.693_359_4;
-    const LN2_LO: f32 = -2.121_944_4e-4;
     let xc = x.clamp(-104.0, 89.0);
     let n = (xc * LOG2E + 0.5).floor();
     let r = n.mul_add(-LN2_LO, n.mul_add(-LN2_HI, xc));
@@ -237,9 +239,6 @@ fn log_special(x: f32, r: f32) -> f32 {
 /// so a vectorised loop and a scalar call give the same bits on any CPU.
 #[inline(always)]
 pub(crate) fn ln_f32(x: f32) -> f32 {
-    // ln 2 in two parts; k * LN2_HI is exact for every k that occurs (|k| < 2^8).
-    const LN2_HI: f32 = 0.693_359_4;
-    const LN2_LO: f32 = -2.121_944_4e-4;
     let (kf, lnm) = ln_parts(x);
     log_special(x, kf * LN2_HI + (lnm + kf * LN2_LO))
 }
