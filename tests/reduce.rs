@@ -85,6 +85,13 @@ const CASES: &[(&[usize], &[usize])] = &[
     (&[4, 5, 6], &[0, 1, 2]),
     (&[3, 70_001], &[1]),
     (&[20_000, 3], &[0]),
+    // Blocks of columns that must not straddle two outer indices (inner 4500 = 4096 + 404).
+    (&[2, 3, 4500], &[1]),
+    // A k axis cut into parts merged in order, with one block and with two.
+    (&[1024, 520], &[0]),
+    (&[64, 5000], &[0]),
+    // A narrow inner axis read as groups of rows, with a k axis cut into parts.
+    (&[66_000, 4], &[0]),
     (&[1], &[0]),
 ];
 
@@ -170,6 +177,51 @@ fn reductions_match_the_reference_on_every_device() {
     on_every_device(|dev| {
         for_each_dtype!(T => { check::<T>(dev, &mut r); });
     });
+}
+
+#[test]
+fn arg_reductions_down_long_columns_keep_the_first_extreme() {
+    // Few distinct values (ties in every column, across groups of rows and the parts of a
+    // cut k axis) and NaNs early, late and twice in some columns.
+    for (k, inner) in [(2048usize, 300usize), (40_000, 7), (301, 5), (5, 40_000)] {
+        let mut v: Vec<f32> = (0..k * inner).map(|i| ((i * 7919) % 13) as f32).collect();
+        for (row, col) in [
+            (k * 2 / 3, 1),
+            (k * 5 / 6, 1),
+            (3, 2),
+            (k - 1, inner - 1),
+            (0, 4),
+        ] {
+            v[row * inner + col] = f32::NAN;
+        }
+        let h = ArrayD::from_shape_vec(IxDyn(&[k, inner]), v.clone()).unwrap();
+        on_every_device(|dev| {
+            let x = Array::from_vec(dev, v.clone(), &[k, inner]).unwrap();
+            for op in [ReduceOp::ArgMin, ReduceOp::ArgMax] {
+                // Down the columns, along the rows, and over the whole array as one row.
+                for axis in [Some(0), Some(1), None] {
+                    let axes: &[usize] = match axis {
+                        Some(a) => &[a],
+                        None => &[0, 1],
+                    };
+                    let want: Vec<u32> = reference(&h, axes, op).iter().map(|w| w.2).collect();
+                    let got = if op == ReduceOp::ArgMin {
+                        x.argmin(axis.map(|a| a as isize))
+                    } else {
+                        x.argmax(axis.map(|a| a as isize))
+                    };
+                    let got = got.unwrap().to_vec().unwrap();
+                    let bad = got.iter().zip(&want).position(|(g, w)| g != w);
+                    assert!(
+                        got.len() == want.len() && bad.is_none(),
+                        "{} of {k} x {inner} along {axis:?} on {dev}: output {bad:?} of {} differs",
+                        op.name(),
+                        want.len()
+                    );
+                }
+            }
+        });
+    }
 }
 
 #[test]

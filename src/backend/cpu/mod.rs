@@ -397,7 +397,7 @@ impl Backend for CpuBackend {
         let s = cpu(src)?.bytes();
         let o = cpu_mut(out)?.bytes_mut();
         let bytes = dims.iter().product::<usize>() * dtype.size();
-        let splits = reduce::splits(op, dims);
+        let splits = reduce::splits(dims);
         self.run_split(bytes, splits, || reduce::run(op, dtype, s, dims, o));
         Ok(())
     }
