@@ -290,18 +290,19 @@ pub(crate) fn run(op: ElementwiseOp, d: DType, inputs: &[&[u8]], out: &mut [u8],
 
 fn typed<T: CpuMath>(op: ElementwiseOp, ins: &[&[T]], out: &mut [T], l: &Layout) {
     let out = &mut out[..l.len];
+    let task = task_len(op, T::DTYPE);
     // One loop per op, with the op a constant inside it (so it inlines and vectorises).
     macro_rules! binary {
         ($b:expr, $($v:ident),*) => {
             match $b {
-                $(BinaryOp::$v => map2(out, ins[0], ins[1], l, |a: T, b: T| a.binary(b, BinaryOp::$v)),)*
+                $(BinaryOp::$v => map2(out, ins[0], ins[1], l, task, |a: T, b: T| a.binary(b, BinaryOp::$v)),)*
             }
         };
     }
     macro_rules! unary {
         ($u:expr, $($v:ident),*) => {
             match $u {
-                $(UnaryOp::$v => map1(out, ins[0], l, |a: T| a.unary(UnaryOp::$v)),)*
+                $(UnaryOp::$v => map1(out, ins[0], l, task, |a: T| a.unary(UnaryOp::$v)),)*
             }
         };
     }
@@ -317,8 +318,8 @@ fn typed<T: CpuMath>(op: ElementwiseOp, ins: &[&[T]], out: &mut [T], l: &Layout)
             );
             if matches!(T::DTYPE, DType::F32 | DType::F16) {
                 match u {
-                    UnaryOp::Sin => patch_large(out, ins[0], f64::sin),
-                    UnaryOp::Cos => patch_large(out, ins[0], f64::cos),
+                    UnaryOp::Sin => patch_large(out, ins[0], task, f64::sin),
+                    UnaryOp::Cos => patch_large(out, ins[0], task, f64::cos),
                     _ => {}
                 }
             }
@@ -355,13 +356,14 @@ fn typed_mixed<T: CpuMath>(
     l: &Layout,
 ) {
     let n = l.len;
+    let task = task_len(op, T::DTYPE);
     match op {
         ElementwiseOp::Compare(c) => {
             let out = &mut cast_mut::<u32>(out)[..n];
             macro_rules! cmp {
                 ($($v:ident),*) => {
                     match c {
-                        $(CompareOp::$v => nary2(out, ins[0], ins[1], l,
+                        $(CompareOp::$v => nary2(out, ins[0], ins[1], l, task,
                             |a: T, b: T| a.compare(b, CompareOp::$v) as u32),)*
                     }
                 };
@@ -371,36 +373,37 @@ fn typed_mixed<T: CpuMath>(
         ElementwiseOp::Where => {
             let out = &mut cast_mut::<T>(out)[..n];
             let mask: &[u32] = cast(raw[0]);
-            nary3(
-                out,
-                mask,
-                ins[1],
-                ins[2],
-                l,
-                |m: u32, x: T, y: T| {
-                    if m != 0 { x } else { y }
-                },
-            )
+            nary3(out, mask, ins[1], ins[2], l, task, |m: u32, x: T, y: T| {
+                if m != 0 { x } else { y }
+            })
         }
         ElementwiseOp::Fma => {
             let out = &mut cast_mut::<T>(out)[..n];
-            nary3(out, ins[0], ins[1], ins[2], l, |a: T, b: T, c: T| {
+            nary3(out, ins[0], ins[1], ins[2], l, task, |a: T, b: T, c: T| {
                 a.fma(b, c)
             })
         }
         ElementwiseOp::Clip => {
             let out = &mut cast_mut::<T>(out)[..n];
-            nary3(out, ins[0], ins[1], ins[2], l, |x: T, lo: T, hi: T| {
-                x.binary(lo, BinaryOp::Maximum)
-                    .binary(hi, BinaryOp::Minimum)
-            })
+            nary3(
+                out,
+                ins[0],
+                ins[1],
+                ins[2],
+                l,
+                task,
+                |x: T, lo: T, hi: T| {
+                    x.binary(lo, BinaryOp::Maximum)
+                        .binary(hi, BinaryOp::Minimum)
+                },
+            )
         }
         ElementwiseOp::Part(p) => {
             let out = &mut cast_mut::<T::Real>(out)[..n];
             macro_rules! part {
                 ($($v:ident),*) => {
                     match p {
-                        $(ComplexPart::$v => nary1(out, ins[0], l,
+                        $(ComplexPart::$v => nary1(out, ins[0], l, task,
                             |a: T| a.part(ComplexPart::$v)),)*
                     }
                 };
@@ -410,7 +413,13 @@ fn typed_mixed<T: CpuMath>(
         ElementwiseOp::Cast(to) => {
             macro_rules! to {
                 ($u:ty) => {
-                    nary1(&mut cast_mut::<$u>(out)[..n], ins[0], l, convert::<T, $u>)
+                    nary1(
+                        &mut cast_mut::<$u>(out)[..n],
+                        ins[0],
+                        l,
+                        task,
+                        convert::<T, $u>,
+                    )
                 };
             }
             match to {
@@ -494,20 +503,62 @@ fn operand<'a, X: Copy>(
     buf
 }
 
-/// Whether an output of `len` elements is cut into several tasks (more than one CHUNK).
-pub(crate) fn splits(len: usize) -> bool {
-    len > CHUNK
+/// Output elements per parallel task of `op` on `d`: handing a task to another thread costs
+/// 15-40 µs on the CI VM, so a task must hold more work than that. One thread takes about
+/// 5 µs for an add of 2^16 f32 (18 µs when it was split in two), 17 µs for a vectorised f32
+/// exp of 2^15, and 55 µs for a libm tan of 2^13.
+fn task_len(op: ElementwiseOp, d: DType) -> usize {
+    use ElementwiseOp as E;
+    let dear_f32 = |u: UnaryOp| {
+        use UnaryOp::*;
+        matches!(u, Exp | Log | Sin | Cos | Tanh | Exp2 | Log2 | Sigmoid)
+    };
+    let libm = match op {
+        E::Unary(u) => {
+            matches!(u, UnaryOp::Tan | UnaryOp::Log1p | UnaryOp::Expm1)
+                || (dear_f32(u) && d != DType::F32)
+        }
+        E::Binary(b) => {
+            matches!(
+                b,
+                BinaryOp::Pow | BinaryOp::Atan2 | BinaryOp::Hypot | BinaryOp::Rem
+            ) && d.is_float()
+        }
+        E::Part(p) => matches!(p, ComplexPart::Abs | ComplexPart::Arg),
+        _ => false,
+    };
+    let vmath = matches!(op, E::Unary(u) if dear_f32(u));
+    if libm {
+        1 << 13
+    } else if vmath {
+        CHUNK
+    } else {
+        // Bound by memory: 1 MiB of operand per task (2^18 f32: 23 µs on one thread, 26-30
+        // µs as two tasks of 2^17 on two).
+        (1 << 20) / d.size()
+    }
 }
 
-/// Runs `f(start, chunk)` over the output in CHUNK-sized pieces, in parallel when large
-/// (one piece makes no rayon call: it may run on the caller's thread).
-fn for_chunks<O: Send>(out: &mut [O], f: impl Fn(usize, &mut [O]) + Sync) {
-    if !splits(out.len()) {
-        f(0, out);
+/// Whether `op` on `d` over an output of `len` elements is cut into several tasks.
+pub(crate) fn splits(op: ElementwiseOp, d: DType, len: usize) -> bool {
+    len > task_len(op, d)
+}
+
+/// Runs `f(start, piece)` over the output in pieces of at most CHUNK (the operands' scratch
+/// stays in L2), in parallel tasks of `task` elements when larger than one task (one task
+/// makes no rayon call: it may run on the caller's thread).
+fn for_chunks<O: Send>(out: &mut [O], task: usize, f: impl Fn(usize, &mut [O]) + Sync) {
+    let pieces = |start: usize, o: &mut [O]| {
+        for (c, p) in o.chunks_mut(CHUNK).enumerate() {
+            f(start + c * CHUNK, p);
+        }
+    };
+    if out.len() <= task {
+        pieces(0, out);
     } else {
-        out.par_chunks_mut(CHUNK)
+        out.par_chunks_mut(task)
             .enumerate()
-            .for_each(|(c, o)| f(c * CHUNK, o));
+            .for_each(|(c, o)| pieces(c * task, o));
     }
 }
 
@@ -515,9 +566,10 @@ fn nary1<A: Copy + Sync, O: Copy + Send>(
     out: &mut [O],
     a: &[A],
     l: &Layout,
+    task: usize,
     f: impl Fn(A) -> O + Sync,
 ) {
-    for_chunks(out, |start, o| {
+    for_chunks(out, task, |start, o| {
         let mut ba = Vec::new();
         let x = operand(a, l, 0, start, o.len(), &mut ba);
         exec(Map1 { o, a: x, f: &f });
@@ -529,9 +581,10 @@ fn nary2<A: Copy + Sync, B: Copy + Sync, O: Copy + Send>(
     a: &[A],
     b: &[B],
     l: &Layout,
+    task: usize,
     f: impl Fn(A, B) -> O + Sync,
 ) {
-    for_chunks(out, |start, o| {
+    for_chunks(out, task, |start, o| {
         let (mut ba, mut bb) = (Vec::new(), Vec::new());
         let x = operand(a, l, 0, start, o.len(), &mut ba);
         let y = operand(b, l, 1, start, o.len(), &mut bb);
@@ -550,9 +603,10 @@ fn nary3<A: Copy + Sync, B: Copy + Sync, C: Copy + Sync, O: Copy + Send>(
     b: &[B],
     c: &[C],
     l: &Layout,
+    task: usize,
     f: impl Fn(A, B, C) -> O + Sync,
 ) {
-    for_chunks(out, |start, o| {
+    for_chunks(out, task, |start, o| {
         let (mut ba, mut bb, mut bc) = (Vec::new(), Vec::new(), Vec::new());
         let x = operand(a, l, 0, start, o.len(), &mut ba);
         let y = operand(b, l, 1, start, o.len(), &mut bb);
@@ -669,8 +723,8 @@ impl<T: Element, F: Fn(T) -> T + Sync> Fn1 for F1<T, F> {
 
 /// Recomputes with libm (`f`: sine or cosine) the rare inputs beyond the vector kernels'
 /// range, chunk by chunk in parallel (each chunk is still in cache from the vector pass).
-fn patch_large<T: CpuMath>(out: &mut [T], a: &[T], f: fn(f64) -> f64) {
-    for_chunks(out, |start, o| {
+fn patch_large<T: CpuMath>(out: &mut [T], a: &[T], task: usize, f: fn(f64) -> f64) {
+    for_chunks(out, task, |start, o| {
         let src = &a[start..start + o.len()];
         if T::DTYPE == DType::F32 {
             // Usually nothing to patch: find out with a vectorised max first.
@@ -718,12 +772,19 @@ fn rows<T: Copy>(
     }
 }
 
-fn map2<T: CpuMath>(out: &mut [T], a: &[T], b: &[T], l: &Layout, f: impl Fn(T, T) -> T + Sync) {
+fn map2<T: CpuMath>(
+    out: &mut [T],
+    a: &[T],
+    b: &[T],
+    l: &Layout,
+    task: usize,
+    f: impl Fn(T, T) -> T + Sync,
+) {
     let f = F2(f, std::marker::PhantomData);
     let (ca, cb) = (l.contiguous[0], l.contiguous[1]);
     let last = |s: &Vec<usize>| s.last().copied().unwrap_or(0);
     let (sa, sb) = (last(&l.strides[0]), last(&l.strides[1]));
-    for_chunks(out, |start, o| {
+    for_chunks(out, task, |start, o| {
         if ca && cb {
             return zip2(
                 o,
@@ -755,9 +816,44 @@ fn map2<T: CpuMath>(out: &mut [T], a: &[T], b: &[T], l: &Layout, f: impl Fn(T, T
     });
 }
 
-fn map1<T: CpuMath>(out: &mut [T], a: &[T], l: &Layout, f: impl Fn(T) -> T + Sync) {
+fn map1<T: CpuMath>(out: &mut [T], a: &[T], l: &Layout, task: usize, f: impl Fn(T) -> T + Sync) {
     let f = F1(f, std::marker::PhantomData);
     // A unary op's input always has the output's shape.
     debug_assert!(l.contiguous[0]);
-    for_chunks(out, |start, o| zip1(o, &a[start..start + o.len()], &f));
+    for_chunks(out, task, |start, o| {
+        zip1(o, &a[start..start + o.len()], &f)
+    });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tasks_hold_enough_work_for_the_hop() {
+        let add = ElementwiseOp::Binary(BinaryOp::Add);
+        let exp = ElementwiseOp::Unary(UnaryOp::Exp);
+        let tan = ElementwiseOp::Unary(UnaryOp::Tan);
+        // Memory-bound ops: 1 MiB of operand per task.
+        assert!(!splits(add, DType::F32, 1 << 18));
+        assert!(splits(add, DType::F32, (1 << 18) + 1));
+        assert!(splits(add, DType::F64, (1 << 17) + 1));
+        assert!(!splits(
+            ElementwiseOp::Cast(DType::F64),
+            DType::F32,
+            1 << 18
+        ));
+        // Vectorised f32 transcendentals: one CHUNK; libm ones (and the same ops on f64): 2^13.
+        assert!(!splits(exp, DType::F32, CHUNK));
+        assert!(splits(exp, DType::F32, CHUNK + 1));
+        assert!(splits(exp, DType::F64, (1 << 13) + 1));
+        assert!(splits(tan, DType::F32, (1 << 13) + 1));
+        let pow = ElementwiseOp::Binary(BinaryOp::Pow);
+        assert!(splits(pow, DType::F32, (1 << 13) + 1));
+        assert!(!splits(
+            ElementwiseOp::Binary(BinaryOp::Rem),
+            DType::I32,
+            1 << 13 << 1
+        ));
+    }
 }

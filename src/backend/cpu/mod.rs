@@ -365,7 +365,7 @@ impl Backend for CpuBackend {
             .collect::<Result<_>>()?;
         let bytes = layout.len * op.out_dtype(dtype).size();
         let o = &mut cpu_mut(out)?.bytes_mut()[..bytes];
-        let splits = elementwise::splits(layout.len);
+        let splits = elementwise::splits(op, dtype, layout.len);
         self.run_split(bytes, splits, || {
             elementwise::run(op, dtype, &ins, o, layout)
         });
