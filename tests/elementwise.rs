@@ -559,10 +559,10 @@ fn elementwise_over_the_binding_limit() {
     });
 }
 
-/// The CPU's vector sine and cosine cover |x| <= 8192; larger arguments are recomputed with
-/// libm.
+/// The CPU's vector sine, cosine and tangent cover |x| <= 8192; larger arguments are
+/// recomputed with libm.
 #[test]
-fn cpu_sine_and_cosine_of_large_arguments_stay_accurate() {
+fn cpu_sine_cosine_and_tangent_of_large_arguments_stay_accurate() {
     let dev = Device::cpu();
     let xs: Vec<f32> = (0..70_000)
         .map(|i| (i as f32 - 35_000.0) * 0.731 + [0.0, 1.0e5, 3.0e9][i % 3])
@@ -579,6 +579,14 @@ fn cpu_sine_and_cosine_of_large_arguments_stay_accurate() {
                 "{name}({x}) = {g}, expected {exact}"
             );
         }
+    }
+    // tan: 4 ulp, relative (it is unbounded near its poles).
+    for (g, x) in x.tan().unwrap().to_vec().unwrap().iter().zip(&xs) {
+        let exact = (*x as f64).tan();
+        assert!(
+            (*g as f64 - exact).abs() <= 4.0 * 2f64.powi(-23) * exact.abs(),
+            "tan({x}) = {g}, expected {exact}"
+        );
     }
 }
 

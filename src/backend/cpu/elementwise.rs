@@ -30,7 +30,8 @@ pub(crate) trait CpuMath: Element {
 }
 
 macro_rules! float_math {
-    ($t:ty, $exp:expr, $sin:expr, $cos:expr, $ln:expr, $log2:expr, $exp2:expr, $tanh:expr) => {
+    ($t:ty, $exp:expr, $sin:expr, $cos:expr, $tan:expr, $ln:expr, $log2:expr, $exp2:expr,
+     $tanh:expr, $log1p:expr, $expm1:expr) => {
         impl CpuMath for $t {
             #[inline(always)]
             fn binary(self, o: Self, op: BinaryOp) -> Self {
@@ -74,7 +75,7 @@ macro_rules! float_math {
                     UnaryOp::Tanh => $tanh(self),
                     UnaryOp::Exp2 => $exp2(self),
                     UnaryOp::Log2 => $log2(self),
-                    UnaryOp::Tan => self.tan(),
+                    UnaryOp::Tan => $tan(self),
                     UnaryOp::Sigmoid => 1.0 / (1.0 + $exp(-self)),
                     UnaryOp::Floor => self.floor(),
                     UnaryOp::Ceil => self.ceil(),
@@ -85,8 +86,8 @@ macro_rules! float_math {
                     UnaryOp::Sign => self * 0.0, // 0, -0 or NaN as given
                     UnaryOp::Recip => 1.0 / self,
                     UnaryOp::Rsqrt => 1.0 / self.sqrt(),
-                    UnaryOp::Log1p => self.ln_1p(),
-                    UnaryOp::Expm1 => self.exp_m1(),
+                    UnaryOp::Log1p => $log1p(self),
+                    UnaryOp::Expm1 => $expm1(self),
                     UnaryOp::Not | UnaryOp::Popcount | UnaryOp::Conj => self,
                 }
             }
@@ -105,27 +106,32 @@ macro_rules! float_math {
         }
     };
 }
-// f32 exp, exp2, ln, log2, sin, cos and tanh are branch-free polynomials that vectorise
-// (vmath); the rest, and f64, is libm.
+// f32's transcendentals are branch-free polynomials that vectorise (vmath); f64's are libm.
 float_math!(
     f32,
     vmath::exp_f32,
     vmath::sin_f32,
     vmath::cos_f32,
+    vmath::tan_f32,
     vmath::ln_f32,
     vmath::log2_f32,
     vmath::exp2_f32,
-    vmath::tanh_f32
+    vmath::tanh_f32,
+    vmath::log1p_f32,
+    vmath::expm1_f32
 );
 float_math!(
     f64,
     f64::exp,
     f64::sin,
     f64::cos,
+    f64::tan,
     f64::ln,
     f64::log2,
     f64::exp2,
-    f64::tanh
+    f64::tanh,
+    f64::ln_1p,
+    f64::exp_m1
 );
 
 impl CpuMath for f16 {
@@ -320,6 +326,7 @@ fn typed<T: CpuMath>(op: ElementwiseOp, ins: &[&[T]], out: &mut [T], l: &Layout)
                 match u {
                     UnaryOp::Sin => patch_large(out, ins[0], task, f64::sin),
                     UnaryOp::Cos => patch_large(out, ins[0], task, f64::cos),
+                    UnaryOp::Tan => patch_large(out, ins[0], task, f64::tan),
                     _ => {}
                 }
             }
@@ -506,18 +513,18 @@ fn operand<'a, X: Copy>(
 /// Output elements per parallel task of `op` on `d`: handing a task to another thread costs
 /// 15-40 µs on the CI VM, so a task must hold more work than that. One thread takes about
 /// 5 µs for an add of 2^16 f32 (18 µs when it was split in two), 17 µs for a vectorised f32
-/// exp of 2^15, and 55 µs for a libm tan of 2^13.
+/// exp of 2^15, and 55 µs for a libm f32 tan of 2^13.
 fn task_len(op: ElementwiseOp, d: DType) -> usize {
     use ElementwiseOp as E;
     let dear_f32 = |u: UnaryOp| {
         use UnaryOp::*;
-        matches!(u, Exp | Log | Sin | Cos | Tanh | Exp2 | Log2 | Sigmoid)
+        matches!(
+            u,
+            Exp | Log | Sin | Cos | Tan | Tanh | Exp2 | Log2 | Sigmoid | Log1p | Expm1
+        )
     };
     let libm = match op {
-        E::Unary(u) => {
-            matches!(u, UnaryOp::Tan | UnaryOp::Log1p | UnaryOp::Expm1)
-                || (dear_f32(u) && d != DType::F32)
-        }
+        E::Unary(u) => dear_f32(u) && d != DType::F32,
         E::Binary(b) => {
             matches!(
                 b,
@@ -721,7 +728,7 @@ impl<T: Element, F: Fn(T) -> T + Sync> Fn1 for F1<T, F> {
     }
 }
 
-/// Recomputes with libm (`f`: sine or cosine) the rare inputs beyond the vector kernels'
+/// Recomputes with libm (`f`: sine, cosine or tangent) the rare inputs beyond the vector kernels'
 /// range, chunk by chunk in parallel (each chunk is still in cache from the vector pass).
 fn patch_large<T: CpuMath>(out: &mut [T], a: &[T], task: usize, f: fn(f64) -> f64) {
     for_chunks(out, task, |start, o| {
@@ -847,7 +854,8 @@ mod tests {
         assert!(!splits(exp, DType::F32, CHUNK));
         assert!(splits(exp, DType::F32, CHUNK + 1));
         assert!(splits(exp, DType::F64, (1 << 13) + 1));
-        assert!(splits(tan, DType::F32, (1 << 13) + 1));
+        assert!(!splits(tan, DType::F32, CHUNK));
+        assert!(splits(tan, DType::F64, (1 << 13) + 1));
         let pow = ElementwiseOp::Binary(BinaryOp::Pow);
         assert!(splits(pow, DType::F32, (1 << 13) + 1));
         assert!(!splits(

@@ -1,9 +1,10 @@
-//! Branch-free f32 `exp`, `exp2`, `ln`, `log2`, `sin`, `cos` and `tanh` that compilers
-//! vectorise (inside the AVX2 multiversion of the elementwise loops), in place of scalar
+//! Branch-free f32 `exp`, `exp2`, `expm1`, `ln`, `log2`, `log1p`, `sin`, `cos`, `tan` and
+//! `tanh` that compilers vectorise (inside the AVX2 multiversion of the elementwise loops), in place of scalar
 //! libm calls. Cephes-style: range reduction, then a short polynomial; tested against f64
 //! over dense sweeps.
 
-/// Largest |x| the sine reduction keeps accurate (three-part pi/4); beyond it, use libm.
+/// Largest |x| the sine, cosine and tangent reductions keep accurate (pi in parts); beyond
+/// it, use libm.
 pub(crate) const SIN_MAX_ARG: f32 = 8192.0;
 
 /// The integer k of an integer-valued f32 with |k| < 2^22, read from the bits of
@@ -165,6 +166,78 @@ pub(crate) fn cos_f32(x: f32) -> f32 {
         near_extreme
     } else {
         near_zero
+    }
+}
+
+/// tan(x) for |x| <= SIN_MAX_ARG within 4 ulp, near the zeros and poles too: x = h pi/2 + r
+/// with h the nearest integer to 2x / pi (|r| <= pi/4; [`sin_f32`]'s reduction with h / 2 and
+/// a fourth part of pi), tan r = r + r^3 P(r^2) (Cephes' tanf coefficients), and -1 / tan r
+/// for odd h. Both run and one is kept.
+#[inline(always)]
+pub(crate) fn tan_f32(x: f32) -> f32 {
+    // pi less its three parts: near tan's poles 1 / tan r magnifies r's absolute error.
+    const PI_REST: f32 = -3.430_249e-15;
+    let h = (x * std::f32::consts::FRAC_2_PI + 0.5).floor();
+    let r = (h * 0.5).mul_add(-PI_REST, minus_pi_times(x, h * 0.5));
+    let z = r * r;
+    let p = 9.385_401e-3_f32
+        .mul_add(z, 3.119_922_3e-3)
+        .mul_add(z, 2.443_013_5e-2)
+        .mul_add(z, 5.341_128e-2)
+        .mul_add(z, 1.333_88e-1)
+        .mul_add(z, 3.333_315_7e-1);
+    let t = (p * z).mul_add(r, r);
+    if small_int(h) & 1 == 1 {
+        -1.0 / t
+    } else if x == 0.0 {
+        x // the fourth part's +0 product would turn -0 into +0
+    } else {
+        t
+    }
+}
+
+/// e^x - 1 within 3 ulp, accurate near 0 where e^x - 1 loses its digits: x = n ln 2 + r
+/// (|r| <= ln(2) / 2), e^x - 1 = 2^n (e^r - 1) + (2^n - 1) with e^r - 1 by its Taylor series
+/// to degree 7 (truncation below 2e-8 of r) and 2^n - 1 exact for |n| <= 24. From x = 17 on,
+/// e^x - 1 is [`exp_f32`]'s value less 1; below -17.5 it rounds to -1. -0 stays -0.
+#[inline(always)]
+pub(crate) fn expm1_f32(x: f32) -> f32 {
+    let xc = x.clamp(-17.5, 17.0);
+    let n = (xc * std::f32::consts::LOG2_E + 0.5).floor();
+    let r = n.mul_add(-LN2_LO, n.mul_add(-LN2_HI, xc));
+    let q = (1.0f32 / 5040.0)
+        .mul_add(r, 1.0 / 720.0)
+        .mul_add(r, 1.0 / 120.0)
+        .mul_add(r, 1.0 / 24.0)
+        .mul_add(r, 1.0 / 6.0)
+        .mul_add(r, 0.5);
+    let em = (r * r).mul_add(q, r);
+    let s = f32::from_bits(((small_int(n) + 127) as u32) << 23);
+    let mid = em.mul_add(s, s - 1.0);
+    if x > 17.0 {
+        exp_f32(x) - 1.0
+    } else if x < -17.5 {
+        -1.0
+    } else if x == 0.0 {
+        x
+    } else {
+        mid // NaN in, NaN out
+    }
+}
+
+/// ln(1 + x) within 3 ulp, accurate near 0: u = 1 + x rounded, then ln u plus the
+/// rounding's share (x - (u - 1)) / u, both terms exact but the last division. log1p(-1) =
+/// -inf, log1p(inf) = inf, NaN below -1; -0 stays -0.
+#[inline(always)]
+pub(crate) fn log1p_f32(x: f32) -> f32 {
+    let u = 1.0 + x;
+    let v = ln_f32(u) + (x - (u - 1.0)) / u;
+    if x == 0.0 || x == f32::INFINITY {
+        x
+    } else if x == -1.0 {
+        f32::NEG_INFINITY
+    } else {
+        v
     }
 }
 
@@ -447,6 +520,89 @@ mod tests {
         assert!(ln_f32(-1.0).is_nan() && ln_f32(f32::NAN).is_nan());
         assert!(ln_f32(f32::NEG_INFINITY).is_nan());
         eprintln!("ln worst {worst} ulp");
+    }
+
+    #[test]
+    fn tan_is_within_4_ulp() {
+        // Every 0.00031 over the whole range: near the zeros and the poles as well.
+        let (mut x, mut worst) = (-SIN_MAX_ARG, 0f64);
+        while x < SIN_MAX_ARG {
+            let (got, want) = (tan_f32(x), (x as f64).tan());
+            let u = ulps(got, want);
+            assert!(u <= 4.0, "tan({x}) = {got} vs {want}: {u} ulp");
+            worst = worst.max(u);
+            x += 0.000_31;
+        }
+        for x in [
+            1e-30f32,
+            -1e-7,
+            0.5,
+            std::f32::consts::FRAC_PI_4,
+            std::f32::consts::FRAC_PI_2,
+            -std::f32::consts::FRAC_PI_2,
+            3.0,
+        ] {
+            let u = ulps(tan_f32(x), (x as f64).tan());
+            assert!(u <= 4.0, "tan({x}) = {}: {u} ulp", tan_f32(x));
+        }
+        assert_eq!(tan_f32(-0.0).to_bits(), (-0.0f32).to_bits());
+        assert_eq!(tan_f32(0.0).to_bits(), 0);
+        assert!(tan_f32(f32::NAN).is_nan());
+        eprintln!("tan worst {worst} ulp");
+    }
+
+    #[test]
+    fn expm1_is_within_3_ulp_and_exact_near_0() {
+        let (mut x, mut worst) = (-20f32, 0f64);
+        while x < 89.0 {
+            let exact = (x as f64).exp_m1();
+            if (exact as f32).is_infinite() {
+                assert_eq!(expm1_f32(x), f32::INFINITY, "expm1({x}) overflows f32");
+            } else {
+                let u = ulps(expm1_f32(x), exact);
+                assert!(
+                    u <= 3.0,
+                    "expm1({x}) = {} vs {exact}: {u} ulp",
+                    expm1_f32(x)
+                );
+                worst = worst.max(u);
+            }
+            x += 0.000_29;
+        }
+        // Tiny arguments, where e^x - 1 computed plainly would be 0 or 2^-23 steps.
+        for k in 0..4000 {
+            let x = (k as f32 - 2000.0) * 1.3e-7 + f32::EPSILON * 0.01 * k as f32;
+            let u = ulps(expm1_f32(x), (x as f64).exp_m1());
+            assert!(u <= 3.0, "expm1({x}) = {}: {u} ulp", expm1_f32(x));
+        }
+        assert_eq!(expm1_f32(1e-30), 1e-30);
+        assert_eq!(expm1_f32(-0.0).to_bits(), (-0.0f32).to_bits());
+        assert_eq!(expm1_f32(f32::INFINITY), f32::INFINITY);
+        assert_eq!(expm1_f32(f32::NEG_INFINITY), -1.0);
+        assert!(expm1_f32(f32::NAN).is_nan());
+        eprintln!("expm1 worst {worst} ulp");
+    }
+
+    #[test]
+    fn log1p_is_within_3_ulp_and_exact_near_0() {
+        let mut worst = 0f64;
+        // Every 97th positive float, and the same magnitudes below zero down to -1.
+        for bits in (1u32..0x7f80_0000).step_by(97) {
+            for x in [f32::from_bits(bits), -f32::from_bits(bits)] {
+                if x <= -1.0 {
+                    continue;
+                }
+                let u = ulps(log1p_f32(x), (x as f64).ln_1p());
+                assert!(u <= 3.0, "log1p({x:e}) = {}: {u} ulp", log1p_f32(x));
+                worst = worst.max(u);
+            }
+        }
+        assert_eq!(log1p_f32(1e-30), 1e-30);
+        assert_eq!(log1p_f32(-0.0).to_bits(), (-0.0f32).to_bits());
+        assert_eq!(log1p_f32(-1.0), f32::NEG_INFINITY);
+        assert_eq!(log1p_f32(f32::INFINITY), f32::INFINITY);
+        assert!(log1p_f32(-2.0).is_nan() && log1p_f32(f32::NAN).is_nan());
+        eprintln!("log1p worst {worst} ulp");
     }
 
     #[test]
