@@ -106,7 +106,8 @@ macro_rules! float_math {
         }
     };
 }
-// f32's transcendentals are branch-free polynomials that vectorise (vmath); f64's are libm.
+// f32's transcendentals, and f64's exp and ln, are branch-free polynomials that vectorise
+// (vmath); f64's others are libm.
 float_math!(
     f32,
     vmath::exp_f32,
@@ -122,11 +123,11 @@ float_math!(
 );
 float_math!(
     f64,
-    f64::exp,
+    vmath::exp_f64,
     f64::sin,
     f64::cos,
     f64::tan,
-    f64::ln,
+    vmath::ln_f64,
     f64::log2,
     f64::exp2,
     f64::tanh,
@@ -523,8 +524,9 @@ fn task_len(op: ElementwiseOp, d: DType) -> usize {
             Exp | Log | Sin | Cos | Tan | Tanh | Exp2 | Log2 | Sigmoid | Log1p | Expm1
         )
     };
+    let vector_f64 = |u: UnaryOp| matches!(u, UnaryOp::Exp | UnaryOp::Log | UnaryOp::Sigmoid);
     let libm = match op {
-        E::Unary(u) => dear_f32(u) && d != DType::F32,
+        E::Unary(u) => dear_f32(u) && d != DType::F32 && !(d == DType::F64 && vector_f64(u)),
         E::Binary(b) => {
             matches!(
                 b,
@@ -535,6 +537,7 @@ fn task_len(op: ElementwiseOp, d: DType) -> usize {
         _ => false,
     };
     let vmath = matches!(op, E::Unary(u) if dear_f32(u));
+    // (vmath and not libm: f32's, and f64's exp, log and sigmoid)
     if libm {
         1 << 13
     } else if vmath {
@@ -853,7 +856,12 @@ mod tests {
         // Vectorised f32 transcendentals: one CHUNK; libm ones (and the same ops on f64): 2^13.
         assert!(!splits(exp, DType::F32, CHUNK));
         assert!(splits(exp, DType::F32, CHUNK + 1));
-        assert!(splits(exp, DType::F64, (1 << 13) + 1));
+        assert!(!splits(exp, DType::F64, CHUNK));
+        assert!(splits(
+            ElementwiseOp::Unary(UnaryOp::Sin),
+            DType::F64,
+            (1 << 13) + 1
+        ));
         assert!(!splits(tan, DType::F32, CHUNK));
         assert!(splits(tan, DType::F64, (1 << 13) + 1));
         let pow = ElementwiseOp::Binary(BinaryOp::Pow);

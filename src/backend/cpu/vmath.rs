@@ -324,6 +324,101 @@ pub(crate) fn log2_f32(x: f32) -> f32 {
     log_special(x, kf + lnm * std::f32::consts::LOG2_E)
 }
 
+/// The integer k of an integer-valued f64 with |k| < 2^51, from the bits of k + 1.5 * 2^52
+/// (as [`small_int`] does for f32).
+#[inline(always)]
+fn small_int64(k: f64) -> i64 {
+    const MAGIC: f64 = 6_755_399_441_055_744.0;
+    ((k + MAGIC).to_bits() as i64).wrapping_sub(MAGIC.to_bits() as i64)
+}
+
+/// ln 2 in two parts (fdlibm's): n LN2_HI_64 is exact for every |n| < 2^20.
+const LN2_HI_64: f64 = 6.931_471_803_691_238e-1;
+const LN2_LO_64: f64 = 1.908_214_929_270_587_7e-10;
+
+/// e^x in f64 within 2 ulp (1.0 measured against libm); NaN, infinities and subnormal
+/// results handled: x = n ln 2 + r with |r| <= ln(2) / 2, e^r = 1 + r + r^2 P(r) with P
+/// the Taylor series to r^13 / 13! (truncation below 5e-18), scaled by two factors 2^(n/2).
+#[inline(always)]
+pub(crate) fn exp_f64(x: f64) -> f64 {
+    let xc = x.clamp(-746.0, 710.0);
+    let n = (xc * std::f64::consts::LOG2_E + 0.5).floor();
+    let r = n.mul_add(-LN2_LO_64, n.mul_add(-LN2_HI_64, xc));
+    // 1/k! for k = 13 down to 2.
+    const C: [f64; 12] = [
+        1.0 / 6_227_020_800.0,
+        1.0 / 479_001_600.0,
+        1.0 / 39_916_800.0,
+        1.0 / 3_628_800.0,
+        1.0 / 362_880.0,
+        1.0 / 40_320.0,
+        1.0 / 5_040.0,
+        1.0 / 720.0,
+        1.0 / 120.0,
+        1.0 / 24.0,
+        1.0 / 6.0,
+        0.5,
+    ];
+    let mut p = C[0];
+    for &c in &C[1..] {
+        p = p.mul_add(r, c);
+    }
+    let e = p.mul_add(r * r, r) + 1.0;
+    let ni = small_int64(n);
+    let n1 = ni >> 1;
+    let n2 = ni - n1;
+    let s1 = f64::from_bits(((n1 + 1023) as u64) << 52);
+    let s2 = f64::from_bits(((n2 + 1023) as u64) << 52);
+    let v = e * s1 * s2;
+    if x > 709.782_712_893_384 {
+        f64::INFINITY
+    } else if x < -745.133_219_101_941_2 {
+        0.0
+    } else {
+        v // NaN in, NaN out (clamp keeps NaN)
+    }
+}
+
+/// ln(x) in f64 within 2 ulp for positive x, subnormals included, with [`ln_f32`]'s special
+/// values: x = 2^k m, m in [sqrt(1/2), sqrt(2)) from the bits, ln m = 2 atanh(s) with
+/// s = (m - 1) / (m + 1) as a series in s^2 to s^23 (|s| <= 0.172: the next term is below
+/// 1e-18 of the sum), then k ln 2 in two parts.
+#[inline(always)]
+pub(crate) fn ln_f64(x: f64) -> f64 {
+    const SQRT_HALF: u64 = 0x3fe6_a09e_667f_3bcd;
+    let tiny = x < f64::MIN_POSITIVE;
+    let xs = if tiny {
+        x * 18_014_398_509_481_984.0
+    } else {
+        x
+    }; // subnormals scaled by 2^54
+    let off = xs.to_bits().wrapping_sub(SQRT_HALF);
+    let k = ((off as i64) >> 52) - if tiny { 54 } else { 0 };
+    let m = f64::from_bits((off & 0x000f_ffff_ffff_ffff) + SQRT_HALF);
+    let f = m - 1.0; // exact
+    let s = f / (2.0 + f);
+    let z = s * s;
+    // 1 / (2j + 1) for j = 11 down to 1.
+    let mut p = 1.0f64 / 23.0;
+    for j in (1..11).rev() {
+        p = p.mul_add(z, 1.0 / (2 * j + 1) as f64);
+    }
+    let p = p * z;
+    let kf = k as f64;
+    // 2s (1 + p) = f - s (f - 2p), as in ln_parts.
+    let lnm = f - s * (f - (p + p));
+    let r = kf.mul_add(LN2_HI_64, kf.mul_add(LN2_LO_64, lnm));
+    if x == f64::INFINITY {
+        x
+    } else if x == 0.0 {
+        f64::NEG_INFINITY
+    } else if x > 0.0 {
+        r
+    } else {
+        f64::NAN // negative or NaN
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -603,6 +698,69 @@ mod tests {
         assert_eq!(log1p_f32(f32::INFINITY), f32::INFINITY);
         assert!(log1p_f32(-2.0).is_nan() && log1p_f32(f32::NAN).is_nan());
         eprintln!("log1p worst {worst} ulp");
+    }
+
+    /// Error of an f64 result in units of the f64 spacing at libm's value.
+    fn ulps64(got: f64, libm: f64) -> f64 {
+        if got == libm {
+            return 0.0; // infinities included
+        }
+        let e = libm.abs();
+        let spacing = (f64::from_bits(e.to_bits() + 1) - e).max(f64::from_bits(1));
+        (got - libm).abs() / spacing
+    }
+
+    #[test]
+    fn exp_f64_is_within_2_ulp_of_libm() {
+        let (mut x, mut worst) = (-746.0f64, 0f64);
+        while x < 710.0 {
+            let (got, want) = (exp_f64(x), x.exp());
+            let u = ulps64(got, want);
+            assert!(u <= 2.0, "exp({x}) = {got:e} vs {want:e}: {u} ulp");
+            worst = worst.max(u);
+            x += 0.000_137_3;
+        }
+        for x in [
+            0.0, -0.0, 1e-300, -1e-17, 1.0, 709.78, 709.79, -745.13, -745.14, -740.0,
+        ] {
+            let u = ulps64(exp_f64(x), x.exp());
+            assert!(u <= 2.0, "exp({x}) = {:e} vs {:e}", exp_f64(x), x.exp());
+        }
+        assert_eq!(exp_f64(0.0), 1.0);
+        assert_eq!(exp_f64(f64::INFINITY), f64::INFINITY);
+        assert_eq!(exp_f64(f64::NEG_INFINITY), 0.0);
+        assert!(exp_f64(f64::NAN).is_nan());
+        eprintln!("exp f64 worst {worst} ulp");
+    }
+
+    #[test]
+    fn ln_f64_is_within_2_ulp_of_libm() {
+        let mut worst = 0f64;
+        // Bit patterns across every exponent, subnormals included.
+        let mut bits = 1u64;
+        while bits < 0x7ff0_0000_0000_0000 {
+            let x = f64::from_bits(bits);
+            let u = ulps64(ln_f64(x), x.ln());
+            assert!(u <= 2.0, "ln({x:e}) = {} vs {}: {u} ulp", ln_f64(x), x.ln());
+            worst = worst.max(u);
+            bits += 0x0000_0a3d_70a3_d70b;
+        }
+        for d in 1..20_000 {
+            for x in [
+                1.0 + d as f64 * 1e-12,
+                1.0 - d as f64 * 5e-13,
+                1.0 + d as f64 * 3e-5,
+            ] {
+                let u = ulps64(ln_f64(x), x.ln());
+                assert!(u <= 2.0, "ln({x}) = {}: {u} ulp", ln_f64(x));
+            }
+        }
+        assert_eq!(ln_f64(1.0), 0.0);
+        assert_eq!(ln_f64(f64::INFINITY), f64::INFINITY);
+        assert_eq!(ln_f64(0.0), f64::NEG_INFINITY);
+        assert_eq!(ln_f64(-0.0), f64::NEG_INFINITY);
+        assert!(ln_f64(-1.0).is_nan() && ln_f64(f64::NAN).is_nan());
+        eprintln!("ln f64 worst {worst} ulp");
     }
 
     #[test]
