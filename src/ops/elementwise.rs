@@ -49,8 +49,9 @@ pub enum BinaryOp {
 /// Accuracy of the transcendentals on the CPU: in f32, exp, exp2, expm1, ln, log2, log1p,
 /// sin, cos, tan and tanh are vectorised polynomials within 4 ulp of the exact value (sin and
 /// cos: or 2^-24 absolute near their zeros; sin, cos and tan of arguments beyond 8192 in
-/// magnitude go through libm); in f64, exp and ln are vectorised within 1 ulp of libm and the
-/// others are libm's. GPU devices use their own math libraries
+/// magnitude go through libm); in f64, exp and ln are vectorised within 1 ulp of libm, sin
+/// and cos within 2 ulp of libm or 2^-53 absolute (libm beyond 8192), and the others are
+/// libm's. GPU devices use their own math libraries
 /// (WGSL promises less: the FFT never relies on its sin and cos).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum UnaryOp {

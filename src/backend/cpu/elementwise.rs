@@ -106,8 +106,8 @@ macro_rules! float_math {
         }
     };
 }
-// f32's transcendentals, and f64's exp and ln, are branch-free polynomials that vectorise
-// (vmath); f64's others are libm.
+// f32's transcendentals, and f64's exp, ln, sin and cos, are branch-free polynomials that
+// vectorise (vmath); f64's others are libm.
 float_math!(
     f32,
     vmath::exp_f32,
@@ -124,8 +124,8 @@ float_math!(
 float_math!(
     f64,
     vmath::exp_f64,
-    f64::sin,
-    f64::cos,
+    vmath::sin_f64,
+    vmath::cos_f64,
     f64::tan,
     vmath::ln_f64,
     f64::log2,
@@ -323,11 +323,13 @@ fn typed<T: CpuMath>(op: ElementwiseOp, ins: &[&[T]], out: &mut [T], l: &Layout)
                 u, Neg, Abs, Square, Sqrt, Exp, Log, Sin, Cos, Tanh, Exp2, Log2, Tan, Sigmoid,
                 Floor, Ceil, Round, Trunc, Sign, Recip, Rsqrt, Not, Popcount, Log1p, Expm1, Conj
             );
-            if matches!(T::DTYPE, DType::F32 | DType::F16) {
+            if T::DTYPE.is_float() && !T::DTYPE.is_complex() {
                 match u {
                     UnaryOp::Sin => patch_large(out, ins[0], task, f64::sin),
                     UnaryOp::Cos => patch_large(out, ins[0], task, f64::cos),
-                    UnaryOp::Tan => patch_large(out, ins[0], task, f64::tan),
+                    UnaryOp::Tan if T::DTYPE != DType::F64 => {
+                        patch_large(out, ins[0], task, f64::tan)
+                    }
                     _ => {}
                 }
             }
@@ -524,7 +526,10 @@ fn task_len(op: ElementwiseOp, d: DType) -> usize {
             Exp | Log | Sin | Cos | Tan | Tanh | Exp2 | Log2 | Sigmoid | Log1p | Expm1
         )
     };
-    let vector_f64 = |u: UnaryOp| matches!(u, UnaryOp::Exp | UnaryOp::Log | UnaryOp::Sigmoid);
+    let vector_f64 = |u: UnaryOp| {
+        use UnaryOp::*;
+        matches!(u, Exp | Log | Sigmoid | Sin | Cos)
+    };
     let libm = match op {
         E::Unary(u) => dear_f32(u) && d != DType::F32 && !(d == DType::F64 && vector_f64(u)),
         E::Binary(b) => {
@@ -537,7 +542,7 @@ fn task_len(op: ElementwiseOp, d: DType) -> usize {
         _ => false,
     };
     let vmath = matches!(op, E::Unary(u) if dear_f32(u));
-    // (vmath and not libm: f32's, and f64's exp, log and sigmoid)
+    // (vmath and not libm: f32's, and f64's exp, log, sigmoid, sin and cos)
     if libm {
         1 << 13
     } else if vmath {
@@ -858,7 +863,7 @@ mod tests {
         assert!(splits(exp, DType::F32, CHUNK + 1));
         assert!(!splits(exp, DType::F64, CHUNK));
         assert!(splits(
-            ElementwiseOp::Unary(UnaryOp::Sin),
+            ElementwiseOp::Unary(UnaryOp::Tanh),
             DType::F64,
             (1 << 13) + 1
         ));

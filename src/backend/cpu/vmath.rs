@@ -137,7 +137,9 @@ fn neg_if_odd(v: f32, k: f32) -> f32 {
 pub(crate) fn sin_f32(x: f32) -> f32 {
     let k = (x * std::f32::consts::FRAC_1_PI + 0.5).floor();
     // |k| < 2^12 where the result is used (larger arguments are patched by the caller).
-    neg_if_odd(sin_reduced(x, k), k)
+    let v = neg_if_odd(sin_reduced(x, k), k);
+    // The series' correction is +0 at r = -0, and -0 + +0 is +0: keep sin(-0) = -0.
+    if x == 0.0 { x } else { v }
 }
 
 /// cos(x) for |x| <= SIN_MAX_ARG, as accurate as [`sin_f32`] and 1 at 0. Near its zeros,
@@ -419,6 +421,80 @@ pub(crate) fn ln_f64(x: f64) -> f64 {
     }
 }
 
+/// pi in three parts (fdlibm's pi/2 parts, times 2): P1 and P2 have 33 significant bits, so
+/// h P1 and h P2 are exact for any integer or half-integer h with |2h| < 2^20.
+const PI_PARTS_64: [f64; 3] = [
+    3.141_592_653_468_251_2,
+    1.215_420_101_260_793_2e-10,
+    4.044_532_497_422_333e-21,
+];
+
+/// x - h pi with [`PI_PARTS_64`].
+#[inline(always)]
+fn minus_pi_times64(x: f64, h: f64) -> f64 {
+    let [p1, p2, p3] = PI_PARTS_64;
+    h.mul_add(-p3, h.mul_add(-p2, h.mul_add(-p1, x)))
+}
+
+/// sin(x - h pi) in f64 for x - h pi in [-pi/2, pi/2]: the odd Taylor series to r^23 / 23!
+/// (truncation below 2e-18).
+#[inline(always)]
+fn sin_reduced64(x: f64, h: f64) -> f64 {
+    let r = minus_pi_times64(x, h);
+    let z = r * r;
+    // (-1)^k / (2k + 1)! for k = 11 down to 1.
+    let mut p = -1.0f64 / 25_852_016_738_884_976_640_000.0;
+    let mut f = 25_852_016_738_884_976_640_000.0f64; // 23!
+    for k in (1..11).rev() {
+        f /= ((2 * k + 3) * (2 * k + 2)) as f64;
+        let c = if k % 2 == 0 { 1.0 / f } else { -1.0 / f };
+        p = p.mul_add(z, c);
+    }
+    (p * z).mul_add(r, r)
+}
+
+/// `v` negated where the integer-valued k is odd (|k| < 2^51).
+#[inline(always)]
+fn neg_if_odd64(v: f64, k: f64) -> f64 {
+    f64::from_bits(v.to_bits() ^ (((small_int64(k) as u64) & 1) << 63))
+}
+
+/// sin(x) in f64 for |x| <= SIN_MAX_ARG within 2 ulp of libm (or 2^-53 absolute near its
+/// zeros): [`sin_f32`]'s design with the f64 series.
+#[inline(always)]
+pub(crate) fn sin_f64(x: f64) -> f64 {
+    let k = (x * std::f64::consts::FRAC_1_PI + 0.5).floor();
+    let v = neg_if_odd64(sin_reduced64(x, k), k);
+    if x == 0.0 { x } else { v } // sin(-0) = -0, as in sin_f32
+}
+
+/// cos(x) in f64 for |x| <= SIN_MAX_ARG, as accurate as [`sin_f64`] and 1 at 0:
+/// [`cos_f32`]'s design, with the even Taylor series to t^18 / 18! near the extremes
+/// (|t| <= pi/4: truncation below 4e-21).
+#[inline(always)]
+pub(crate) fn cos_f64(x: f64) -> f64 {
+    let q = x * std::f64::consts::FRAC_1_PI;
+    let k = q.floor();
+    let near_zero = -neg_if_odd64(sin_reduced64(x, k + 0.5), k);
+    let j = (q + 0.5).floor();
+    let t = minus_pi_times64(x, j);
+    let z = t * t;
+    // (-1)^k / (2k)! for k = 9 down to 0.
+    let mut c = -1.0f64 / 6_402_373_705_728_000.0; // -1 / 18!
+    let mut f = 6_402_373_705_728_000.0f64;
+    for k in (0..9).rev() {
+        f /= ((2 * k + 2) * (2 * k + 1)) as f64;
+        let term = if k % 2 == 0 { 1.0 / f } else { -1.0 / f };
+        c = c.mul_add(z, term);
+    }
+    let near_extreme = neg_if_odd64(c, j);
+    if (q - j).abs() <= 0.25 {
+        near_extreme
+    } else {
+        near_zero
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -584,6 +660,7 @@ mod tests {
             );
         }
         assert!(sin_f32(f32::NAN).is_nan());
+        assert_eq!(sin_f32(-0.0).to_bits(), (-0.0f32).to_bits());
     }
 
     #[test]
@@ -731,6 +808,35 @@ mod tests {
         assert_eq!(exp_f64(f64::NEG_INFINITY), 0.0);
         assert!(exp_f64(f64::NAN).is_nan());
         eprintln!("exp f64 worst {worst} ulp");
+    }
+
+    #[test]
+    fn sin_and_cos_f64_are_within_2_ulp_of_libm_or_2_pow_minus_53() {
+        for (name, f, libm) in [
+            ("sin", sin_f64 as fn(f64) -> f64, f64::sin as fn(f64) -> f64),
+            ("cos", cos_f64, f64::cos),
+        ] {
+            let (mut x, mut worst) = (-(SIN_MAX_ARG as f64), 0f64);
+            while x < SIN_MAX_ARG as f64 {
+                let (got, want) = (f(x), libm(x));
+                let u = ulps64(got, want);
+                let err = (got - want).abs();
+                assert!(
+                    u <= 2.0 || err <= 2f64.powi(-53),
+                    "{name}({x}) = {got} vs {want}: {u} ulp"
+                );
+                if err > 2f64.powi(-53) {
+                    worst = worst.max(u);
+                }
+                x += 0.000_311_7;
+            }
+            eprintln!("{name} f64 worst {worst} ulp (where the error exceeds 2^-53)");
+        }
+        assert_eq!(cos_f64(0.0), 1.0);
+        assert_eq!(cos_f64(-0.0), 1.0);
+        assert_eq!(sin_f64(-0.0).to_bits(), (-0.0f64).to_bits());
+        assert_eq!(sin_f64(1e-300), 1e-300);
+        assert!(sin_f64(f64::NAN).is_nan() && cos_f64(f64::INFINITY).is_nan());
     }
 
     #[test]
