@@ -1,7 +1,8 @@
 //! Branch-free f32 `exp`, `exp2`, `expm1`, `ln`, `log2`, `log1p`, `sin`, `cos`, `tan` and
-//! `tanh` that compilers vectorise (inside the AVX2 multiversion of the elementwise loops), in place of scalar
-//! libm calls. Cephes-style: range reduction, then a short polynomial; tested against f64
-//! over dense sweeps.
+//! `tanh`, and f64 `exp`, `ln`, `sin` and `cos`, that compilers vectorise (inside the AVX2
+//! multiversion of the elementwise loops), in place of scalar libm calls. Cephes-style: range
+//! reduction, then a short polynomial; tested against f64 (f32) or libm (f64) over dense
+//! sweeps.
 
 /// Largest |x| the sine, cosine and tangent reductions keep accurate (pi in parts); beyond
 /// it, use libm.
@@ -326,6 +327,12 @@ pub(crate) fn log2_f32(x: f32) -> f32 {
     log_special(x, kf + lnm * std::f32::consts::LOG2_E)
 }
 
+/// The polynomial with coefficients `c` (highest degree first) at x, by fused Horner steps.
+#[inline(always)]
+fn horner<const N: usize>(c: &[f64; N], x: f64) -> f64 {
+    c[1..].iter().fold(c[0], |p, &k| p.mul_add(x, k))
+}
+
 /// The integer k of an integer-valued f64 with |k| < 2^51, from the bits of k + 1.5 * 2^52
 /// (as [`small_int`] does for f32).
 #[inline(always)]
@@ -361,11 +368,7 @@ pub(crate) fn exp_f64(x: f64) -> f64 {
         1.0 / 6.0,
         0.5,
     ];
-    let mut p = C[0];
-    for &c in &C[1..] {
-        p = p.mul_add(r, c);
-    }
-    let e = p.mul_add(r * r, r) + 1.0;
+    let e = horner(&C, r).mul_add(r * r, r) + 1.0;
     let ni = small_int64(n);
     let n1 = ni >> 1;
     let n2 = ni - n1;
@@ -401,11 +404,20 @@ pub(crate) fn ln_f64(x: f64) -> f64 {
     let s = f / (2.0 + f);
     let z = s * s;
     // 1 / (2j + 1) for j = 11 down to 1.
-    let mut p = 1.0f64 / 23.0;
-    for j in (1..11).rev() {
-        p = p.mul_add(z, 1.0 / (2 * j + 1) as f64);
-    }
-    let p = p * z;
+    const C: [f64; 11] = [
+        1.0 / 23.0,
+        1.0 / 21.0,
+        1.0 / 19.0,
+        1.0 / 17.0,
+        1.0 / 15.0,
+        1.0 / 13.0,
+        1.0 / 11.0,
+        1.0 / 9.0,
+        1.0 / 7.0,
+        1.0 / 5.0,
+        1.0 / 3.0,
+    ];
+    let p = horner(&C, z) * z;
     let kf = k as f64;
     // 2s (1 + p) = f - s (f - 2p), as in ln_parts.
     let lnm = f - s * (f - (p + p));
@@ -443,14 +455,20 @@ fn sin_reduced64(x: f64, h: f64) -> f64 {
     let r = minus_pi_times64(x, h);
     let z = r * r;
     // (-1)^k / (2k + 1)! for k = 11 down to 1.
-    let mut p = -1.0f64 / 25_852_016_738_884_976_640_000.0;
-    let mut f = 25_852_016_738_884_976_640_000.0f64; // 23!
-    for k in (1..11).rev() {
-        f /= ((2 * k + 3) * (2 * k + 2)) as f64;
-        let c = if k % 2 == 0 { 1.0 / f } else { -1.0 / f };
-        p = p.mul_add(z, c);
-    }
-    (p * z).mul_add(r, r)
+    const C: [f64; 11] = [
+        -1.0 / 25_852_016_738_884_976_640_000.0,
+        1.0 / 51_090_942_171_709_440_000.0,
+        -1.0 / 121_645_100_408_832_000.0,
+        1.0 / 355_687_428_096_000.0,
+        -1.0 / 1_307_674_368_000.0,
+        1.0 / 6_227_020_800.0,
+        -1.0 / 39_916_800.0,
+        1.0 / 362_880.0,
+        -1.0 / 5_040.0,
+        1.0 / 120.0,
+        -1.0 / 6.0,
+    ];
+    (horner(&C, z) * z).mul_add(r, r)
 }
 
 /// `v` negated where the integer-valued k is odd (|k| < 2^51).
@@ -480,14 +498,19 @@ pub(crate) fn cos_f64(x: f64) -> f64 {
     let t = minus_pi_times64(x, j);
     let z = t * t;
     // (-1)^k / (2k)! for k = 9 down to 0.
-    let mut c = -1.0f64 / 6_402_373_705_728_000.0; // -1 / 18!
-    let mut f = 6_402_373_705_728_000.0f64;
-    for k in (0..9).rev() {
-        f /= ((2 * k + 2) * (2 * k + 1)) as f64;
-        let term = if k % 2 == 0 { 1.0 / f } else { -1.0 / f };
-        c = c.mul_add(z, term);
-    }
-    let near_extreme = neg_if_odd64(c, j);
+    const C: [f64; 10] = [
+        -1.0 / 6_402_373_705_728_000.0,
+        1.0 / 20_922_789_888_000.0,
+        -1.0 / 87_178_291_200.0,
+        1.0 / 479_001_600.0,
+        -1.0 / 3_628_800.0,
+        1.0 / 40_320.0,
+        -1.0 / 720.0,
+        1.0 / 24.0,
+        -0.5,
+        1.0,
+    ];
+    let near_extreme = neg_if_odd64(horner(&C, z), j);
     if (q - j).abs() <= 0.25 {
         near_extreme
     } else {
