@@ -519,38 +519,26 @@ fn operand<'a, X: Copy>(
 /// exp of 2^15, and 55 µs for a libm f32 tan of 2^13.
 fn task_len(op: ElementwiseOp, d: DType) -> usize {
     use ElementwiseOp as E;
-    let dear_f32 = |u: UnaryOp| {
-        use UnaryOp::*;
-        matches!(
-            u,
-            Exp | Log | Sin | Cos | Tan | Tanh | Exp2 | Log2 | Sigmoid | Log1p | Expm1
-        )
-    };
-    let vector_f64 = |u: UnaryOp| {
-        use UnaryOp::*;
-        matches!(u, Exp | Log | Sigmoid | Sin | Cos)
-    };
-    let libm = match op {
-        E::Unary(u) => dear_f32(u) && d != DType::F32 && !(d == DType::F64 && vector_f64(u)),
-        E::Binary(b) => {
-            matches!(
-                b,
-                BinaryOp::Pow | BinaryOp::Atan2 | BinaryOp::Hypot | BinaryOp::Rem
-            ) && d.is_float()
+    use UnaryOp::*;
+    const LIBM: usize = 1 << 13;
+    match op {
+        // The transcendentals: vectorised in f32, and in f64 those `float_math!` takes from
+        // vmath; libm otherwise (f16 goes through f32 one element at a time).
+        E::Unary(
+            u @ (Exp | Log | Sin | Cos | Tan | Tanh | Exp2 | Log2 | Sigmoid | Log1p | Expm1),
+        ) => match (d, u) {
+            (DType::F32, _) | (DType::F64, Exp | Log | Sigmoid | Sin | Cos) => CHUNK,
+            _ => LIBM,
+        },
+        E::Binary(BinaryOp::Pow | BinaryOp::Atan2 | BinaryOp::Hypot | BinaryOp::Rem)
+            if d.is_float() =>
+        {
+            LIBM
         }
-        E::Part(p) => matches!(p, ComplexPart::Abs | ComplexPart::Arg),
-        _ => false,
-    };
-    let vmath = matches!(op, E::Unary(u) if dear_f32(u));
-    // (vmath and not libm: f32's, and f64's exp, log, sigmoid, sin and cos)
-    if libm {
-        1 << 13
-    } else if vmath {
-        CHUNK
-    } else {
+        E::Part(ComplexPart::Abs | ComplexPart::Arg) => LIBM,
         // Bound by memory: 1 MiB of operand per task (2^18 f32: 23 µs on one thread, 26-30
         // µs as two tasks of 2^17 on two).
-        (1 << 20) / d.size()
+        _ => (1 << 20) / d.size(),
     }
 }
 
@@ -741,12 +729,20 @@ impl<T: Element, F: Fn(T) -> T + Sync> Fn1 for F1<T, F> {
 fn patch_large<T: CpuMath>(out: &mut [T], a: &[T], task: usize, f: fn(f64) -> f64) {
     for_chunks(out, task, |start, o| {
         let src = &a[start..start + o.len()];
-        if T::DTYPE == DType::F32 {
-            // Usually nothing to patch: find out with a vectorised max first.
-            let xs: &[f32] = bytemuck::cast_slice(src);
-            if xs.iter().fold(0f32, |m, x| m.max(x.abs())) <= vmath::SIN_MAX_ARG {
-                return;
+        // Usually nothing to patch: find out with a vectorised max first.
+        let largest = match T::DTYPE {
+            DType::F32 => {
+                let xs: &[f32] = bytemuck::cast_slice(src);
+                xs.iter().fold(0f32, |m, x| m.max(x.abs())) as f64
             }
+            DType::F64 => {
+                let xs: &[f64] = bytemuck::cast_slice(src);
+                xs.iter().fold(0f64, |m, x| m.max(x.abs()))
+            }
+            _ => f64::INFINITY,
+        };
+        if largest <= vmath::SIN_MAX_ARG as f64 {
+            return;
         }
         for (o, &x) in o.iter_mut().zip(src) {
             if x.to_f64().abs() > vmath::SIN_MAX_ARG as f64 {
