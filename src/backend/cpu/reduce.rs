@@ -172,6 +172,26 @@ fn row_blocks<O: Send>(out: &mut [O], k: usize, f: impl Fn(usize, &mut [O]) + Sy
     }
 }
 
+/// `$f(args.., init, lift, add, lower)` with the fold of `$op` (sum, product, min or max) on
+/// `$t`: accumulators from `init` (or from the first value where it is None: minima and
+/// maxima), `add(acc, lift(value))`, written out with `lower`.
+macro_rules! by_fold {
+    ($op:expr, $t:ty, $f:ident($($a:expr),*)) => {
+        match $op {
+            ReduceOp::Sum => $f($($a,)* Some(<$t>::ZERO), <$t>::lift, <$t>::add, <$t>::lower),
+            ReduceOp::Prod => $f($($a,)* Some(<$t>::ONE), <$t>::lift, <$t>::mul, <$t>::lower),
+            ReduceOp::Min => {
+                let f = |a: $t, b: $t| a.binary(b, BinaryOp::Minimum);
+                $f($($a,)* None, |v| v, f, |a| a)
+            }
+            _ => {
+                let f = |a: $t, b: $t| a.binary(b, BinaryOp::Maximum);
+                $f($($a,)* None, |v| v, f, |a| a)
+            }
+        }
+    };
+}
+
 /// Reduces `src` (`[outer, k, inner]` of `d`) into `out`.
 pub(crate) fn run(op: ReduceOp, d: DType, src: &[u8], dims: [usize; 3], out: &mut [u8]) {
     macro_rules! go {
@@ -217,23 +237,12 @@ fn typed<T: Red>(op: ReduceOp, x: &[T], [outer, k, inner]: [usize; 3], out: &mut
     }
     let out: &mut [T] = &mut bytemuck::cast_slice_mut(out)[..n];
     if inner > 1 {
-        return sum_columns(op, x, [outer, k, inner], out);
+        return by_fold!(op, T, fold_columns(x, [outer, k, inner], out));
     }
     if k <= SHORT {
         return row_blocks(out, k, |o0, dst| {
             let rows = &x[o0 * k..(o0 + dst.len()) * k];
-            match op {
-                ReduceOp::Sum => short_rows(rows, dst, Some(T::ZERO), T::lift, T::add, T::lower),
-                ReduceOp::Prod => short_rows(rows, dst, Some(T::ONE), T::lift, T::mul, T::lower),
-                ReduceOp::Min => {
-                    let f = |a: T, b: T| a.binary(b, BinaryOp::Minimum);
-                    short_rows(rows, dst, None, |v| v, f, |a| a)
-                }
-                _ => {
-                    let f = |a: T, b: T| a.binary(b, BinaryOp::Maximum);
-                    short_rows(rows, dst, None, |v| v, f, |a| a)
-                }
-            }
+            by_fold!(op, T, short_rows(rows, dst))
         });
     }
     let row = |o: usize| &x[o * k..(o + 1) * k];
@@ -433,26 +442,8 @@ impl Columns {
     }
 }
 
-/// Sums, products, minima and maxima over columns: whole runs of a block's columns folded
-/// into a row of accumulators.
-fn sum_columns<T: Red>(op: ReduceOp, x: &[T], dims: [usize; 3], out: &mut [T]) {
-    match op {
-        ReduceOp::Sum => fold_columns(x, dims, out, Some(T::ZERO), T::lift, T::add, T::lower),
-        ReduceOp::Prod => fold_columns(x, dims, out, Some(T::ONE), T::lift, T::mul, T::lower),
-        ReduceOp::Min => {
-            let f = |a: T, b: T| a.binary(b, BinaryOp::Minimum);
-            fold_columns(x, dims, out, None, |v| v, f, |a| a)
-        }
-        _ => {
-            let f = |a: T, b: T| a.binary(b, BinaryOp::Maximum);
-            fold_columns(x, dims, out, None, |v| v, f, |a| a)
-        }
-    }
-}
-
-/// One column reduction: accumulators of type `A` from `init` (or from the first row where it
-/// is None: minima and maxima), `add(acc, lift(value))` row after row, parts merged with
-/// `add`, written out with `lower`.
+/// Sums, products, minima and maxima over columns ([`by_fold!`]'s fold): whole runs of a
+/// block's columns folded row after row into a row of accumulators, parts merged with `add`.
 fn fold_columns<T: Red, A: Copy + Send + Sync>(
     x: &[T],
     [outer, k, inner]: [usize; 3],
