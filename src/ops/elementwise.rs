@@ -26,11 +26,16 @@ pub enum BinaryOp {
     Minimum,
     /// The larger of `a` and `b`; NaN if either is NaN (as NumPy's `maximum`).
     Maximum,
-    /// `a` to the power `b` (real floats)
+    /// `a` to the power `b` (real floats), with C99's special cases on every device:
+    /// `pow(-2, 3) == -8`, NaN for a negative base and a fractional exponent,
+    /// `pow(x, 0) == pow(1, y) == 1` even for NaN, and C99's zeros and infinities
     Pow,
-    /// The angle of the point (b, a): `atan2(a, b)` (real floats)
+    /// The angle of the point (b, a): `atan2(a, b)` (real floats), with C99's signed zeros,
+    /// infinities and NaN; within 4 ulp on every device (in WGSL our own polynomial, since
+    /// the built-in is allowed 4096 ulp)
     Atan2,
-    /// `sqrt(a^2 + b^2)` (real floats)
+    /// `sqrt(a^2 + b^2)` without overflow or underflow in the squares; an infinity wins over
+    /// NaN (real floats)
     Hypot,
     /// Bitwise and (integers)
     BitAnd,
@@ -52,7 +57,9 @@ pub enum BinaryOp {
 /// magnitude go through libm); in f64, exp and ln are vectorised within 1 ulp of libm, sin
 /// and cos within 2 ulp of libm or 2^-53 absolute (libm beyond 8192), and the others are
 /// libm's. GPU devices use their own math libraries
-/// (WGSL promises less: the FFT never relies on its sin and cos).
+/// (WGSL promises less: the FFT never relies on its sin and cos). In WGSL, tanh below 0.625 in
+/// magnitude is a polynomial of ours (within 1 ulp; the built-in loses all relative accuracy
+/// near 0) and sign keeps NaN, as on the CPU and CUDA.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum UnaryOp {
     /// `-x` (wrapping for integers)
