@@ -525,6 +525,34 @@ fn special_values_follow_c99_on_every_device() {
                 );
             }
         }
+        // Float to integer casts saturate at the integer's own limits (Rust's `as`); NaN
+        // gives 0.
+        let casts = x.cast::<i32>().unwrap().to_vec().unwrap();
+        let castu = x.cast::<u32>().unwrap().to_vec().unwrap();
+        for (i, &v) in a.iter().enumerate() {
+            assert_eq!(
+                (casts[i], castu[i]),
+                (v as i32, v as u32),
+                "cast of {v} on {dev}"
+            );
+        }
+        if dev.supports(DType::F64) {
+            let w: Vec<f64> = [a.clone(), vec![2147483647.5, 4294967295.9, -2147483648.9]]
+                .concat()
+                .iter()
+                .map(|&v| v as f64)
+                .collect();
+            let xw = Array::from_vec(dev, w.clone(), &[w.len()]).unwrap();
+            let casts = xw.cast::<i32>().unwrap().to_vec().unwrap();
+            let castu = xw.cast::<u32>().unwrap().to_vec().unwrap();
+            for (i, &v) in w.iter().enumerate() {
+                assert_eq!(
+                    (casts[i], castu[i]),
+                    (v as i32, v as u32),
+                    "cast of f64 {v} on {dev}"
+                );
+            }
+        }
         // sign: NaN stays NaN and zeros stay as they are.
         let s = x.unary_op(UnaryOp::Sign).unwrap().to_vec().unwrap();
         for (i, &v) in a.iter().enumerate() {

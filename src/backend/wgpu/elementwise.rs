@@ -178,8 +178,17 @@ fn cast_expression(d: DType, to: DType) -> String {
     let re = if d.is_complex() { "x.x" } else { "x" };
     match to {
         DType::I32 | DType::U32 if !d.is_float() => format!("bitcast<{elem}>(x)"),
-        // WGSL's float-to-int conversion saturates; NaN is left open by the spec: make it 0.
-        DType::I32 | DType::U32 => format!("select({elem}({re}), {elem}(0), is_nan({re}))"),
+        // WGSL's float-to-int conversion saturates, but at the largest f32 in range
+        // (2147483520 for i32): the top end is set here, as the CPU and CUDA saturate to
+        // the integer's own maximum. NaN is left open by the spec: make it 0.
+        DType::I32 | DType::U32 => {
+            let (top, max) = if to == DType::I32 {
+                ("2147483648.0", "2147483647i")
+            } else {
+                ("4294967296.0", "4294967295u")
+            };
+            format!("select(select({elem}({re}), {max}, {re} >= {top}), {elem}(0), is_nan({re}))")
+        }
         DType::C32 | DType::C64 if d.is_complex() => format!("{elem}(x)"),
         DType::C32 => "vec2<f32>(f32(x), 0.0)".into(),
         DType::C64 => "vec2<f64>(f64(x), 0.0)".into(),
