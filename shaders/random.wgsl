@@ -2,8 +2,8 @@
 // (position + i, 0) under the 64-bit key: the raw first word, a uniform from its top bits,
 // or a Box-Muller normal. WGSL has no 64-bit integers, so the 32 x 32 -> 64 multiplies are
 // assembled from 16-bit halves and the 64-bit counter from two words with a carry.
-// Specialised by src/backend/wgpu/random.rs: ENABLE, OUT (storage type), VALUE (the element
-// from the block w: vec4<u32>).
+// Specialised by src/backend/wgpu/random.rs: ENABLE, OUT (storage type), HELPERS (functions
+// VALUE calls), VALUE (the element from the block w: vec4<u32>).
 {{ENABLE}}
 
 struct Params {
@@ -47,6 +47,8 @@ fn philox(counter: vec4<u32>, key: vec2<u32>) -> vec4<u32> {
     }
     return c;
 }
+
+{{HELPERS}}
 
 @compute @workgroup_size(256)
 fn main(

@@ -59,7 +59,9 @@ pub enum BinaryOp {
 /// libm's. GPU devices use their own math libraries
 /// (WGSL promises less: the FFT never relies on its sin and cos). In WGSL, tanh below 0.625 in
 /// magnitude is a polynomial of ours (within 1 ulp; the built-in loses all relative accuracy
-/// near 0) and sign keeps NaN, as on the CPU and CUDA.
+/// near 0) and sign keeps NaN, as on the CPU and CUDA. WGSL has no f64 transcendentals: on
+/// wgpu devices with SHADER_F64 and SHADER_INT64 ours run there, the CPU's f64 series (within
+/// 4 ulp of libm over the whole range; sin, cos and tan for |x| < 2^20 pi).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum UnaryOp {
     /// `-x` (wrapping for integers)
@@ -385,8 +387,9 @@ impl UnaryOp {
         matches!(self, UnaryOp::Not | UnaryOp::Popcount)
     }
 
-    /// True for ops that WGSL cannot compute in f64 (SPIR-V's extended instructions are
-    /// defined for 16- and 32-bit floats only).
+    /// True for ops that WGSL has no f64 built-in for (SPIR-V's extended instructions are
+    /// defined for 16- and 32-bit floats only): the wgpu backend computes them with its own
+    /// f64 code (`backend::wgpu::math64`).
     #[cfg(feature = "wgpu")]
     pub(crate) fn transcendental(self) -> bool {
         matches!(

@@ -151,7 +151,8 @@ impl Generator {
     /// Standard normal values (f16, f32, f64) by the Box-Muller transform. The uniforms under
     /// them are the same bits on every device; the transform uses each device's own log,
     /// sqrt and cos, so devices agree to a few units in the last place, not bit for bit.
-    /// f64 normals need f64 transcendentals, which WGSL lacks (an error on wgpu devices).
+    /// On wgpu devices f64 normals use our own f64 log and cos, which need 64-bit integers in
+    /// shaders (SHADER_INT64; a typed error without).
     pub fn normal<T: Element>(&mut self, device: &Device, shape: &[usize]) -> Result<Array<T>> {
         self.draw(device, shape, Distribution::Normal)
     }

@@ -29,7 +29,7 @@ pub(crate) mod reduce;
 pub(crate) mod scan;
 pub(crate) mod shape;
 pub mod simd;
-mod vmath;
+pub(crate) mod vmath;
 
 use std::alloc::Layout as AllocLayout;
 use std::mem::MaybeUninit;

@@ -342,8 +342,24 @@ fn small_int64(k: f64) -> i64 {
 }
 
 /// ln 2 in two parts (fdlibm's): n LN2_HI_64 is exact for every |n| < 2^20.
-const LN2_HI_64: f64 = 6.931_471_803_691_238e-1;
-const LN2_LO_64: f64 = 1.908_214_929_270_587_7e-10;
+pub(crate) const LN2_HI_64: f64 = 6.931_471_803_691_238e-1;
+pub(crate) const LN2_LO_64: f64 = 1.908_214_929_270_587_7e-10;
+
+/// e^r's Taylor coefficients 1/k! for k = 13 down to 2 (also in WGSL's f64 exp).
+pub(crate) const EXP_C64: [f64; 12] = [
+    1.0 / 6_227_020_800.0,
+    1.0 / 479_001_600.0,
+    1.0 / 39_916_800.0,
+    1.0 / 3_628_800.0,
+    1.0 / 362_880.0,
+    1.0 / 40_320.0,
+    1.0 / 5_040.0,
+    1.0 / 720.0,
+    1.0 / 120.0,
+    1.0 / 24.0,
+    1.0 / 6.0,
+    0.5,
+];
 
 /// e^x in f64 within 2 ulp (1.0 measured against libm); NaN, infinities and subnormal
 /// results handled: x = n ln 2 + r with |r| <= ln(2) / 2, e^r = 1 + r + r^2 P(r) with P
@@ -353,22 +369,7 @@ pub(crate) fn exp_f64(x: f64) -> f64 {
     let xc = x.clamp(-746.0, 710.0);
     let n = (xc * std::f64::consts::LOG2_E + 0.5).floor();
     let r = n.mul_add(-LN2_LO_64, n.mul_add(-LN2_HI_64, xc));
-    // 1/k! for k = 13 down to 2.
-    const C: [f64; 12] = [
-        1.0 / 6_227_020_800.0,
-        1.0 / 479_001_600.0,
-        1.0 / 39_916_800.0,
-        1.0 / 3_628_800.0,
-        1.0 / 362_880.0,
-        1.0 / 40_320.0,
-        1.0 / 5_040.0,
-        1.0 / 720.0,
-        1.0 / 120.0,
-        1.0 / 24.0,
-        1.0 / 6.0,
-        0.5,
-    ];
-    let e = horner(&C, r).mul_add(r * r, r) + 1.0;
+    let e = horner(&EXP_C64, r).mul_add(r * r, r) + 1.0;
     let ni = small_int64(n);
     let n1 = ni >> 1;
     let n2 = ni - n1;
@@ -383,6 +384,21 @@ pub(crate) fn exp_f64(x: f64) -> f64 {
         v // NaN in, NaN out (clamp keeps NaN)
     }
 }
+
+/// ln's series in s^2: 1 / (2j + 1) for j = 11 down to 1 (also in WGSL's f64 log).
+pub(crate) const LN_C64: [f64; 11] = [
+    1.0 / 23.0,
+    1.0 / 21.0,
+    1.0 / 19.0,
+    1.0 / 17.0,
+    1.0 / 15.0,
+    1.0 / 13.0,
+    1.0 / 11.0,
+    1.0 / 9.0,
+    1.0 / 7.0,
+    1.0 / 5.0,
+    1.0 / 3.0,
+];
 
 /// ln(x) in f64 within 2 ulp for positive x, subnormals included, with [`ln_f32`]'s special
 /// values: x = 2^k m, m in [sqrt(1/2), sqrt(2)) from the bits, ln m = 2 atanh(s) with
@@ -403,21 +419,7 @@ pub(crate) fn ln_f64(x: f64) -> f64 {
     let f = m - 1.0; // exact
     let s = f / (2.0 + f);
     let z = s * s;
-    // 1 / (2j + 1) for j = 11 down to 1.
-    const C: [f64; 11] = [
-        1.0 / 23.0,
-        1.0 / 21.0,
-        1.0 / 19.0,
-        1.0 / 17.0,
-        1.0 / 15.0,
-        1.0 / 13.0,
-        1.0 / 11.0,
-        1.0 / 9.0,
-        1.0 / 7.0,
-        1.0 / 5.0,
-        1.0 / 3.0,
-    ];
-    let p = horner(&C, z) * z;
+    let p = horner(&LN_C64, z) * z;
     let kf = k as f64;
     // 2s (1 + p) = f - s (f - 2p), as in ln_parts.
     let lnm = f - s * (f - (p + p));
@@ -435,7 +437,7 @@ pub(crate) fn ln_f64(x: f64) -> f64 {
 
 /// pi in three parts (fdlibm's pi/2 parts, times 2): P1 and P2 have 33 significant bits, so
 /// h P1 and h P2 are exact for any integer or half-integer h with |2h| < 2^20.
-const PI_PARTS_64: [f64; 3] = [
+pub(crate) const PI_PARTS_64: [f64; 3] = [
     3.141_592_653_468_251_2,
     1.215_420_101_260_793_2e-10,
     4.044_532_497_422_333e-21,
@@ -448,27 +450,28 @@ fn minus_pi_times64(x: f64, h: f64) -> f64 {
     h.mul_add(-p3, h.mul_add(-p2, h.mul_add(-p1, x)))
 }
 
+/// sin's Taylor coefficients (-1)^k / (2k + 1)! for k = 11 down to 1.
+pub(crate) const SIN_C64: [f64; 11] = [
+    -1.0 / 25_852_016_738_884_976_640_000.0,
+    1.0 / 51_090_942_171_709_440_000.0,
+    -1.0 / 121_645_100_408_832_000.0,
+    1.0 / 355_687_428_096_000.0,
+    -1.0 / 1_307_674_368_000.0,
+    1.0 / 6_227_020_800.0,
+    -1.0 / 39_916_800.0,
+    1.0 / 362_880.0,
+    -1.0 / 5_040.0,
+    1.0 / 120.0,
+    -1.0 / 6.0,
+];
+
 /// sin(x - h pi) in f64 for x - h pi in [-pi/2, pi/2]: the odd Taylor series to r^23 / 23!
 /// (truncation below 2e-18).
 #[inline(always)]
 fn sin_reduced64(x: f64, h: f64) -> f64 {
     let r = minus_pi_times64(x, h);
     let z = r * r;
-    // (-1)^k / (2k + 1)! for k = 11 down to 1.
-    const C: [f64; 11] = [
-        -1.0 / 25_852_016_738_884_976_640_000.0,
-        1.0 / 51_090_942_171_709_440_000.0,
-        -1.0 / 121_645_100_408_832_000.0,
-        1.0 / 355_687_428_096_000.0,
-        -1.0 / 1_307_674_368_000.0,
-        1.0 / 6_227_020_800.0,
-        -1.0 / 39_916_800.0,
-        1.0 / 362_880.0,
-        -1.0 / 5_040.0,
-        1.0 / 120.0,
-        -1.0 / 6.0,
-    ];
-    (horner(&C, z) * z).mul_add(r, r)
+    (horner(&SIN_C64, z) * z).mul_add(r, r)
 }
 
 /// `v` negated where the integer-valued k is odd (|k| < 2^51).
@@ -486,6 +489,20 @@ pub(crate) fn sin_f64(x: f64) -> f64 {
     if x == 0.0 { x } else { v } // sin(-0) = -0, as in sin_f32
 }
 
+/// cos's Taylor coefficients (-1)^k / (2k)! for k = 9 down to 0.
+pub(crate) const COS_C64: [f64; 10] = [
+    -1.0 / 6_402_373_705_728_000.0,
+    1.0 / 20_922_789_888_000.0,
+    -1.0 / 87_178_291_200.0,
+    1.0 / 479_001_600.0,
+    -1.0 / 3_628_800.0,
+    1.0 / 40_320.0,
+    -1.0 / 720.0,
+    1.0 / 24.0,
+    -0.5,
+    1.0,
+];
+
 /// cos(x) in f64 for |x| <= SIN_MAX_ARG, as accurate as [`sin_f64`] and 1 at 0:
 /// [`cos_f32`]'s design, with the even Taylor series to t^18 / 18! near the extremes
 /// (|t| <= pi/4: truncation below 4e-21).
@@ -497,20 +514,7 @@ pub(crate) fn cos_f64(x: f64) -> f64 {
     let j = (q + 0.5).floor();
     let t = minus_pi_times64(x, j);
     let z = t * t;
-    // (-1)^k / (2k)! for k = 9 down to 0.
-    const C: [f64; 10] = [
-        -1.0 / 6_402_373_705_728_000.0,
-        1.0 / 20_922_789_888_000.0,
-        -1.0 / 87_178_291_200.0,
-        1.0 / 479_001_600.0,
-        -1.0 / 3_628_800.0,
-        1.0 / 40_320.0,
-        -1.0 / 720.0,
-        1.0 / 24.0,
-        -0.5,
-        1.0,
-    ];
-    let near_extreme = neg_if_odd64(horner(&C, z), j);
+    let near_extreme = neg_if_odd64(horner(&COS_C64, z), j);
     if (q - j).abs() <= 0.25 {
         near_extreme
     } else {

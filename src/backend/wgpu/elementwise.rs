@@ -216,6 +216,12 @@ fn expression(op: ElementwiseOp, d: DType) -> (String, String) {
             _ => NAN_F32,
         };
     }
+    // WGSL has no f64 transcendentals: ours (needs SHADER_INT64, checked in `run`).
+    if let (ElementwiseOp::Unary(u), DType::F64) = (op, d)
+        && let Some((h, e)) = super::math64::unary(u)
+    {
+        return (e, helpers + &h);
+    }
     let nan_pair = |a: &str, b: &str| {
         if d.is_complex() {
             format!("(is_nan({a}.x) || is_nan({a}.y) || is_nan({b}.x) || is_nan({b}.y))")
@@ -422,7 +428,6 @@ pub(crate) fn run(
     l: &Layout,
 ) -> Result<()> {
     let no_f64 = match op {
-        ElementwiseOp::Unary(u) => u.transcendental(),
         ElementwiseOp::Binary(b) => matches!(b, BinaryOp::Pow | BinaryOp::Atan2),
         ElementwiseOp::Part(p) => p == ComplexPart::Arg,
         _ => false,
@@ -440,8 +445,11 @@ pub(crate) fn run(
         )));
     }
     let out_dtype = op.out_dtype(d);
-    // f64 NaN tests and the remainder's exponents read the bits as a u64.
-    let int64 = uses_nan_test(op, d) || op == ElementwiseOp::Binary(BinaryOp::Rem);
+    // f64 NaN tests, the remainder's exponents and our f64 transcendentals read the bits as
+    // a u64.
+    let int64 = uses_nan_test(op, d)
+        || op == ElementwiseOp::Binary(BinaryOp::Rem)
+        || matches!(op, ElementwiseOp::Unary(u) if u.transcendental());
     if int64 && d.needs_f64() && !be.features.contains(wgpu::Features::SHADER_INT64) {
         return Err(unsupported(format!(
             "{} in f64 needs 64-bit integers in shaders (SHADER_INT64); this device lacks them",

@@ -7,6 +7,7 @@ mod elementwise;
 mod fft;
 mod fractal;
 mod kernel;
+mod math64;
 mod matmul;
 mod memory;
 mod random;

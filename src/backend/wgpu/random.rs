@@ -28,6 +28,11 @@ pub(crate) fn run(
     }
     // 2^-24 for f32 words, 2^-11 for f16, 2^-32 and 2^-53 for the two words of an f64.
     const U24: &str = "5.9604644775390625e-8";
+    // 53 bits from two words: w.x, then the top 21 bits of w.y (and of w.z, w.w).
+    const U53: &str = "f64(w.x) * 2.3283064365386962890625e-10 \
+                       + f64(w.y >> 11u) * 1.1102230246251565404236316680908203125e-16";
+    const U53Z: &str = "f64(w.z) * 2.3283064365386962890625e-10 \
+                        + f64(w.w >> 11u) * 1.1102230246251565404236316680908203125e-16";
     let normal32 = format!(
         "sqrt(-2.0 * log(f32((w.x >> 8u) + 1u) * {U24})) * cos(6.283185307179586 * (f32(w.y >> 8u) * {U24}) - 3.141592653589793)"
     );
@@ -35,21 +40,37 @@ pub(crate) fn run(
         (Distribution::Bits, _) => "w.x".to_string(),
         (Distribution::Uniform, DType::F16) => "f16(f32(w.x >> 21u) * 0.00048828125)".into(),
         (Distribution::Uniform, DType::F32) => format!("f32(w.x >> 8u) * {U24}"),
-        (Distribution::Uniform, DType::F64) => "f64(w.x) * 2.3283064365386962890625e-10 \
-             + f64(w.y >> 11u) * 1.1102230246251565404236316680908203125e-16"
-            .into(),
+        (Distribution::Uniform, DType::F64) => U53.into(),
         (Distribution::Normal, DType::F16) => format!("f16({normal32})"),
         (Distribution::Normal, DType::F32) => normal32,
-        _ => {
+        // Our f64 log and cos (math64), which read bits as u64.
+        (Distribution::Normal, DType::F64) => {
+            if !be.features.contains(wgpu::Features::SHADER_INT64) {
+                return Err(Error::DtypeUnsupported {
+                    dtype: d,
+                    device: be.label.clone(),
+                    reason: "normal draws of f64 need 64-bit integers in shaders \
+                             (SHADER_INT64); this device lacks them"
+                        .into(),
+                });
+            }
+            format!(
+                "sqrt(-2.0lf * ln64(1.0lf - ({U53}))) * cos64(6.283185307179586lf * ({U53Z}) \
+                 - 3.141592653589793lf)"
+            )
+        }
+        (_, _) => {
             return Err(Error::DtypeUnsupported {
                 dtype: d,
                 device: be.label.clone(),
-                reason: format!(
-                    "{} draws of {d} need f64 log and cos, which WGSL lacks",
-                    dist.name()
-                ),
+                reason: format!("{} draws of {d} are not defined", dist.name()),
             });
         }
+    };
+    let helpers = if (dist, d) == (Distribution::Normal, DType::F64) {
+        super::math64::helpers()
+    } else {
+        String::new()
     };
     let (elem, _) = super::elementwise::types(d);
     let key = format!("random/{}/{d}", dist.name());
@@ -59,6 +80,7 @@ pub(crate) fn run(
             &[
                 ("ENABLE", if d == DType::F16 { "enable f16;" } else { "" }),
                 ("OUT", elem),
+                ("HELPERS", &helpers),
                 ("VALUE", &value),
             ],
         )

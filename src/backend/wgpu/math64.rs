@@ -1,0 +1,195 @@
+//! f64 transcendentals in WGSL, which has none: SPIR-V's extended instructions (exp, log,
+//! sin, ...) are defined for 16- and 32-bit floats only. The CPU's f64 designs, ported.
+//!
+//! Each function follows the CPU's vectorised f64 math (`backend::cpu::vmath`) and takes its
+//! coefficient tables from there, so both devices evaluate the same series: e^x and 2^x by
+//! n ln 2 + r with |r| <= ln(2) / 2 and the Taylor series of e^r; ln and log2 by
+//! x = 2^k m with m in [sqrt(1/2), sqrt(2)) read from the bits and ln m = 2 atanh(s); sin, cos
+//! and tan by reduction with pi in three parts. Bits are read as u64, so the device needs
+//! SHADER_INT64 (the caller checks). No step relies on a fused multiply-add: lavapipe's `fma`
+//! rounds twice, and the products that must be exact are exact without it (the parts of
+//! ln 2 and pi have 32 and 33 significant bits). Accuracy on lavapipe against libm: see
+//! `tests/elementwise.rs`; sin, cos and tan keep it for |x| < 2^20 pi, where h P1 stays exact.
+
+use crate::backend::cpu::vmath::{
+    COS_C64, EXP_C64, LN_C64, LN2_HI_64, LN2_LO_64, PI_PARTS_64, SIN_C64,
+};
+use crate::ops::elementwise::UnaryOp;
+
+/// An f64 literal that WGSL reads back to the same bits.
+fn lit(v: f64) -> String {
+    format!("{v:e}lf")
+}
+
+/// `c[0]` x^(n-1) + ... + `c[n-1]` as nested WGSL, highest degree first.
+fn horner(c: &[f64], x: &str) -> String {
+    c[1..]
+        .iter()
+        .fold(lit(c[0]), |p, &k| format!("({p} * {x} + {})", lit(k)))
+}
+
+/// 1/k! for k = `hi` down to 2: expm1's Taylor coefficients past x.
+fn inverse_factorials(hi: u32) -> Vec<f64> {
+    (2..=hi)
+        .rev()
+        .map(|k| 1.0 / (1..=k).map(f64::from).product::<f64>())
+        .collect()
+}
+
+/// The shared part: bit helpers, e^r on the reduced range, 2^n scaling, ln's parts and the
+/// reduced sine.
+fn core() -> String {
+    let [p1, p2, p3] = PI_PARTS_64;
+    format!(
+        "
+fn inf64() -> f64 {{ return bitcast<f64>(0x7ff0000000000000lu); }}
+fn nan64() -> f64 {{ return bitcast<f64>(0x7ff8000000000000lu); }}
+fn isnan64(v: f64) -> bool {{
+    return (bitcast<u64>(v) & 0x7ffffffffffffffflu) > 0x7ff0000000000000lu;
+}}
+// e^r for |r| <= ln(2) / 2.
+fn exp_r64(r: f64) -> f64 {{ return ({exp}) * (r * r) + r + 1.0lf; }}
+// e * 2^n for an integer-valued n in [-1100, 1100], in two factors so that neither
+// overflows or goes subnormal on the way.
+fn scale64(e: f64, n: f64) -> f64 {{
+    let magic = 6755399441055744.0lf;
+    let ni = bitcast<i64>(n + magic) - bitcast<i64>(magic);
+    let n1 = ni >> 1u;
+    let n2 = ni - n1;
+    let s1 = bitcast<f64>(u64(n1 + 1023li) << 52u);
+    let s2 = bitcast<f64>(u64(n2 + 1023li) << 52u);
+    return e * s1 * s2;
+}}
+// ln(1 + f) for 1 + f in [sqrt(1/2), sqrt(2)): 2 atanh(s) with s = f / (2 + f).
+fn ln_1p_reduced64(f: f64) -> f64 {{
+    let s = f / (2.0lf + f);
+    let z = s * s;
+    let p = ({ln}) * z;
+    return f - s * (f - (p + p));
+}}
+// (k, ln m) for x = 2^k m, m in [sqrt(1/2), sqrt(2)); subnormals scaled by 2^54 first.
+fn ln_parts64(x: f64) -> vec2<f64> {{
+    let tiny = x < 2.2250738585072014e-308lf;
+    let xs = select(x, x * 18014398509481984.0lf, tiny);
+    let off = bitcast<u64>(xs) - 0x3fe6a09e667f3bcdlu;
+    let k = f64(i32(bitcast<i64>(off) >> 52u)) - select(0.0lf, 54.0lf, tiny);
+    let m = bitcast<f64>((off & 0x000ffffffffffffflu) + 0x3fe6a09e667f3bcdlu);
+    return vec2<f64>(k, ln_1p_reduced64(m - 1.0lf));
+}}
+// ln's and log2's special values: ln(inf) = inf, ln(0) = -inf, NaN below 0 and for NaN.
+fn log_special64(x: f64, r: f64) -> f64 {{
+    var v = select(r, x, x == inf64());
+    v = select(v, -inf64(), x == 0.0lf);
+    return select(v, nan64(), x < 0.0lf || isnan64(x));
+}}
+// x - h pi, exact products for |h| < 2^20.
+fn minus_pi64(x: f64, h: f64) -> f64 {{
+    return ((x - h * {p1}) - h * {p2}) - h * {p3};
+}}
+// sin(x - h pi) for x - h pi in [-pi/2, pi/2].
+fn sin_reduced64(x: f64, h: f64) -> f64 {{
+    let r = minus_pi64(x, h);
+    let z = r * r;
+    return ({sin}) * z * r + r;
+}}
+// v, negated where the integer-valued k is odd.
+fn neg_if_odd64(v: f64, k: f64) -> f64 {{ return select(v, -v, fract(0.5lf * k) != 0.0lf); }}
+fn exp64(x: f64) -> f64 {{
+    let xc = clamp(x, -746.0lf, 710.0lf);
+    let n = floor(xc * {log2e} + 0.5lf);
+    let r = (xc - n * {ln2_hi}) - n * {ln2_lo};
+    var v = scale64(exp_r64(r), n);
+    v = select(v, inf64(), x > 709.782712893384lf);
+    v = select(v, 0.0lf, x < -745.1332191019412lf);
+    return select(v, x, isnan64(x));
+}}
+fn sin64(x: f64) -> f64 {{
+    let k = floor(x * {frac_1_pi} + 0.5lf);
+    return select(neg_if_odd64(sin_reduced64(x, k), k), x, x == 0.0lf);
+}}
+fn cos64(x: f64) -> f64 {{
+    let q = x * {frac_1_pi};
+    let k = floor(q);
+    let near_zero = -neg_if_odd64(sin_reduced64(x, k + 0.5lf), k);
+    let j = floor(q + 0.5lf);
+    let t = minus_pi64(x, j);
+    let z = t * t;
+    let near_extreme = neg_if_odd64({cos}, j);
+    return select(near_zero, near_extreme, abs(q - j) <= 0.25lf);
+}}
+fn expm1_64(x: f64) -> f64 {{
+    let small = x + x * x * ({expm1});
+    let v = select(exp64(x) - 1.0lf, small, abs(x) < 0.7lf);
+    return select(v, x, x == 0.0lf);
+}}
+fn ln64(x: f64) -> f64 {{
+    let p = ln_parts64(x);
+    return log_special64(x, p.x * {ln2_hi} + (p.x * {ln2_lo} + p.y));
+}}
+fn log2_64(x: f64) -> f64 {{
+    let p = ln_parts64(x);
+    return log_special64(x, p.x + p.y * {log2e});
+}}
+// 2^x = 2^n e^(r ln 2) with r = x - n exact and |r ln 2| <= ln(2) / 2: the rounding of
+// r ln 2 is below 2^-55 absolute, so also relative in the result.
+fn exp2_64(x: f64) -> f64 {{
+    let n = floor(clamp(x, -1100.0lf, 1100.0lf) + 0.5lf);
+    var v = scale64(exp_r64((x - n) * {ln2}), n);
+    v = select(v, inf64(), x >= 1024.0lf);
+    v = select(v, 0.0lf, x < -1075.0lf);
+    return select(v, x, isnan64(x));
+}}
+// ln(1 + x): near 0 (1 + x in [sqrt(1/2), sqrt(2))) the series takes x itself, exact;
+// elsewhere ln(1 + x), where the rounding of 1 + x costs under 0.3 ulp. (Goldberg's
+// ln(u) x / (u - 1) is not used: llvmpipe folds (1 + x) - 1 to x.)
+fn log1p64(x: f64) -> f64 {{
+    let near = x >= -0.2928932188134524lf && x < 0.41421356237309515lf;
+    return select(ln64(1.0lf + x), select(ln_1p_reduced64(x), x, x == 0.0lf), near);
+}}
+// tanh = t / (t + 2) with t = e^(2|x|) - 1, the sign put back; 1 from |x| = 20 on.
+fn tanh64(x: f64) -> f64 {{
+    let t = expm1_64(2.0lf * min(abs(x), 20.0lf));
+    let r = t / (t + 2.0lf);
+    return select(select(r, -r, x < 0.0lf), x, x == 0.0lf || isnan64(x));
+}}",
+        exp = horner(&EXP_C64, "r"),
+        ln = horner(&LN_C64, "z"),
+        sin = horner(&SIN_C64, "z"),
+        cos = horner(&COS_C64, "z"),
+        expm1 = horner(&inverse_factorials(18), "x"),
+        p1 = lit(p1),
+        p2 = lit(p2),
+        p3 = lit(p3),
+        log2e = lit(std::f64::consts::LOG2_E),
+        frac_1_pi = lit(std::f64::consts::FRAC_1_PI),
+        ln2_hi = lit(LN2_HI_64),
+        ln2_lo = lit(LN2_LO_64),
+        ln2 = lit(std::f64::consts::LN_2),
+    )
+}
+
+/// Every f64 function of this module, as WGSL: `exp64`, `exp2_64`, `expm1_64`, `ln64`,
+/// `log2_64`, `log1p64`, `sin64`, `cos64`, `tanh64`.
+pub(crate) fn helpers() -> String {
+    core()
+}
+
+/// The WGSL helpers and the expression (over `x: f64`) of a transcendental `op` in f64, or
+/// `None` for an op that is not one.
+pub(crate) fn unary(op: UnaryOp) -> Option<(String, String)> {
+    let e = match op {
+        UnaryOp::Exp => "exp64(x)",
+        UnaryOp::Exp2 => "exp2_64(x)",
+        UnaryOp::Expm1 => "expm1_64(x)",
+        UnaryOp::Log => "ln64(x)",
+        UnaryOp::Log2 => "log2_64(x)",
+        UnaryOp::Log1p => "log1p64(x)",
+        UnaryOp::Sin => "sin64(x)",
+        UnaryOp::Cos => "cos64(x)",
+        UnaryOp::Tan => "sin64(x) / cos64(x)",
+        UnaryOp::Tanh => "tanh64(x)",
+        UnaryOp::Sigmoid => "1.0lf / (1.0lf + exp64(-x))",
+        _ => return None,
+    };
+    Some((helpers(), e.to_string()))
+}
