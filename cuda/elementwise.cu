@@ -43,11 +43,12 @@ template <typename T> __device__ __forceinline__ T sub(T a, T b) { return a - b;
 template <typename T> __device__ __forceinline__ T mul(T a, T b) { return a * b; }
 template <typename T> __device__ __forceinline__ T dvd(T a, T b) { return a / b; }
 template <typename T> __device__ __forceinline__ T neg(T a) { return -a; }
+// NaN wins; ties (-0 against 0) give the second operand, as in NumPy.
 template <typename T> __device__ __forceinline__ T mn(T a, T b) {
-    return (a != a || b != b) ? a + b : (b < a ? b : a);
+    return (a != a || b != b) ? a + b : (a < b ? a : b);
 }
 template <typename T> __device__ __forceinline__ T mx(T a, T b) {
-    return (a != a || b != b) ? a + b : (a < b ? b : a);
+    return (a != a || b != b) ? a + b : (a > b ? a : b);
 }
 template <typename T> __device__ __forceinline__ T ab(T a) { return a < (T)0 ? -a : a; }
 

@@ -511,6 +511,17 @@ fn special_values_follow_c99_on_every_device() {
                 );
             }
         }
+        // minimum and maximum of -0 and 0 give the second operand, as NumPy's do.
+        for op in [BinaryOp::Minimum, BinaryOp::Maximum] {
+            let p = Array::from_vec(dev, vec![-0.0f32, 0.0], &[2]).unwrap();
+            let q = Array::from_vec(dev, vec![0.0f32, -0.0], &[2]).unwrap();
+            let r = p.binary_op(&q, op).unwrap().to_vec().unwrap();
+            assert!(
+                !r[0].is_sign_negative() && r[1].is_sign_negative(),
+                "{}(±0) on {dev}: {r:?}",
+                op.name()
+            );
+        }
         // NumPy's remainder: a zero result takes the divisor's sign.
         let r = (&x % &y).unwrap().to_vec().unwrap();
         for i in 0..n * n {

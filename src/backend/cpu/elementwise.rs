@@ -53,8 +53,21 @@ macro_rules! float_math {
                     }
                     BinaryOp::Minimum if self.is_nan() || o.is_nan() => <$t>::NAN,
                     BinaryOp::Maximum if self.is_nan() || o.is_nan() => <$t>::NAN,
-                    BinaryOp::Minimum => <$t>::min(self, o),
-                    BinaryOp::Maximum => <$t>::max(self, o),
+                    // Ties (-0 against 0) give the second operand, as in NumPy.
+                    BinaryOp::Minimum => {
+                        if self < o {
+                            self
+                        } else {
+                            o
+                        }
+                    }
+                    BinaryOp::Maximum => {
+                        if self > o {
+                            self
+                        } else {
+                            o
+                        }
+                    }
                     BinaryOp::Pow => self.powf(o),
                     BinaryOp::Atan2 => self.atan2(o),
                     BinaryOp::Hypot => self.hypot(o),

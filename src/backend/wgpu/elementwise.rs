@@ -27,10 +27,11 @@ pub(crate) const NAN_F64: &str = "
 fn is_nan(v: f64) -> bool {
     return (bitcast<u64>(v) & 0x7ffffffffffffffflu) > 0x7ff0000000000000lu;
 }";
-/// NaN-propagating min and max over the computation type F.
+/// NaN-propagating min and max over the computation type F; ties (-0 against 0) give the
+/// second operand, as in NumPy (WGSL's min and max leave them to the driver).
 const MIN_MAX: &str = "
-fn nan_min(a: F, b: F) -> F { return select(min(a, b), a + b, is_nan(a) || is_nan(b)); }
-fn nan_max(a: F, b: F) -> F { return select(max(a, b), a + b, is_nan(a) || is_nan(b)); }";
+fn nan_min(a: F, b: F) -> F { return select(select(b, a, a < b), a + b, is_nan(a) || is_nan(b)); }
+fn nan_max(a: F, b: F) -> F { return select(select(b, a, a > b), a + b, is_nan(a) || is_nan(b)); }";
 /// log1p and expm1 for F: WGSL has neither. Near 0 a Taylor series (|x| < 0.1: terms to
 /// x^9 / x^8 keep the truncation under 1e-9 relative), elsewhere log(1 + x) and exp(x) - 1,
 /// whose cancellation costs a few ulp at |x| = 0.1.
