@@ -262,11 +262,11 @@ fn check_binary<T: Random>(dev: &Device, op: BinaryOp, r: &mut rand::rngs::StdRn
         let b = Array::from_vec(dev, vb.clone(), sb).unwrap();
         let got = match a.binary_op(&b, op) {
             Ok(g) => g,
-            // WGSL has pow and atan2 for 16- and 32-bit floats only.
+            // WGSL has pow for 16- and 32-bit floats only (atan2 in f64 is ours).
             Err(Error::DtypeUnsupported { reason, .. })
                 if d.needs_f64() && dev.kind() == DeviceKind::Wgpu =>
             {
-                assert!(matches!(op, BinaryOp::Pow | BinaryOp::Atan2), "{reason}");
+                assert!(op == BinaryOp::Pow, "{reason}");
                 return;
             }
             Err(e) => panic!("{} {d} on {dev}: {e}", op.name()),
@@ -508,6 +508,32 @@ fn special_values_follow_c99_on_every_device() {
                     a[i],
                     b[i],
                     got[i]
+                );
+            }
+        }
+        // atan2 in f64 (on wgpu our own), same classes, 4 ulp.
+        if dev.supports(DType::F64) {
+            let (a64, b64): (Vec<f64>, Vec<f64>) = a
+                .iter()
+                .zip(&b)
+                .map(|(&p, &q)| (p as f64, q as f64))
+                .unzip();
+            let x64 = Array::from_vec(dev, a64.clone(), &[n * n]).unwrap();
+            let y64 = Array::from_vec(dev, b64.clone(), &[n * n]).unwrap();
+            let got = x64
+                .binary_op(&y64, BinaryOp::Atan2)
+                .unwrap()
+                .to_vec()
+                .unwrap();
+            for i in 0..n * n {
+                let want = a64[i].atan2(b64[i]);
+                let ok = (got[i].is_nan() && want.is_nan())
+                    || (got[i] == want && got[i].is_sign_negative() == want.is_sign_negative())
+                    || (want != 0.0 && (got[i] - want).abs() <= 4.0 * f64::EPSILON * want.abs());
+                assert!(
+                    ok,
+                    "atan2({}, {}) f64 on {dev}: {} where C99 gives {want}",
+                    a64[i], b64[i], got[i]
                 );
             }
         }

@@ -307,6 +307,11 @@ fn rem_(x: F, y: F) -> F {
                 helpers += POW;
                 "pow_(x, y)".into()
             }
+            BinaryOp::Atan2 if calc == "f64" => {
+                let (h, e) = super::math64::atan2("x", "y");
+                helpers += &h;
+                e
+            }
             BinaryOp::Atan2 => {
                 helpers += ATAN2;
                 "atan2_(x, y)".into()
@@ -411,6 +416,11 @@ fn rem_(x: F, y: F) -> F {
                     .replace('R', r);
                 "cabs(x)".into()
             }
+            ComplexPart::Arg if d == DType::C64 => {
+                let (h, e) = super::math64::atan2("x.y", "x.x");
+                helpers += &h;
+                e
+            }
             ComplexPart::Arg => {
                 helpers += ATAN2;
                 "atan2_(x.y, x.x)".into()
@@ -429,8 +439,7 @@ pub(crate) fn run(
     l: &Layout,
 ) -> Result<()> {
     let no_f64 = match op {
-        ElementwiseOp::Binary(b) => matches!(b, BinaryOp::Pow | BinaryOp::Atan2),
-        ElementwiseOp::Part(p) => p == ComplexPart::Arg,
+        ElementwiseOp::Binary(b) => b == BinaryOp::Pow,
         _ => false,
     };
     let unsupported = |reason: String| Error::DtypeUnsupported {
@@ -450,7 +459,11 @@ pub(crate) fn run(
     // a u64.
     let int64 = uses_nan_test(op, d)
         || op == ElementwiseOp::Binary(BinaryOp::Rem)
-        || matches!(op, ElementwiseOp::Unary(u) if u.transcendental());
+        || matches!(op, ElementwiseOp::Unary(u) if u.transcendental())
+        || matches!(
+            op,
+            ElementwiseOp::Binary(BinaryOp::Atan2) | ElementwiseOp::Part(ComplexPart::Arg)
+        );
     if int64 && d.needs_f64() && !be.features.contains(wgpu::Features::SHADER_INT64) {
         return Err(unsupported(format!(
             "{} in f64 needs 64-bit integers in shaders (SHADER_INT64); this device lacks them",

@@ -36,6 +36,18 @@ fn inverse_factorials(hi: u32) -> Vec<f64> {
         .collect()
 }
 
+/// atan's Taylor coefficients past t, in z = t^2: (-1)^k / (2k + 1) for k = 20 down to 1.
+fn atan_series() -> Vec<f64> {
+    (1..=20)
+        .rev()
+        .map(|k| if k % 2 == 0 { 1.0 } else { -1.0 } / (2 * k + 1) as f64)
+        .collect()
+}
+
+/// pi/2 - FRAC_PI_2 (fdlibm's pio2_lo): pi/4, pi/2 and pi as a sum of two f64 (the low
+/// parts scale by exact powers of two).
+const PIO2_LO: f64 = 6.123_233_995_736_766e-17;
+
 /// The shared part: bit helpers, e^r on the reduced range, 2^n scaling, ln's parts and the
 /// reduced sine.
 fn core() -> String {
@@ -146,6 +158,27 @@ fn log1p64(x: f64) -> f64 {{
     let near = x >= -0.2928932188134524lf && x < 0.41421356237309515lf;
     return select(ln64(1.0lf + x), select(ln_1p_reduced64(x), x, x == 0.0lf), near);
 }}
+// atan2(y, x) with C99's zeros, infinities and NaN: the octant's ratio t = min / max, or
+// (min - max) / (min + max) past tan(pi/8) (adding pi/4), so |t| <= tan(pi/8), where the
+// Taylor series to t^41 / 41 is within 2^-60 of atan; pi/4, pi/2 and pi in two parts.
+fn atan2_64(y: f64, x: f64) -> f64 {{
+    let quarter = max(abs(x), abs(y)) > 1e307lf;
+    let ax = select(abs(x), 0.25lf * abs(x), quarter);
+    let ay = select(abs(y), 0.25lf * abs(y), quarter);
+    let hi = max(ax, ay);
+    let lo = min(ax, ay);
+    let both_inf = lo > 1.7976931348623157e308lf;
+    let far = lo > 0.41421356237309503lf * hi;
+    var t = select(lo, lo - hi, far) / select(hi, lo + hi, far);
+    t = select(t, 0.0lf, hi == 0.0lf || both_inf);
+    let z = t * t;
+    var r = t + t * (z * ({atan}));
+    r = select(r, (r + {pio4_lo}) + {pio4_hi}, far || both_inf);
+    r = select(r, ({pio2_hi} - r) + {pio2_lo}, ay > ax);
+    r = select(r, ({pi_hi} - r) + {pi_lo}, (bitcast<u64>(x) >> 63u) == 1lu);
+    r = select(r, -r, (bitcast<u64>(y) >> 63u) == 1lu);
+    return select(r, x + y, isnan64(x) || isnan64(y));
+}}
 // tanh = t / (t + 2) with t = e^(2|x|) - 1, the sign put back; 1 from |x| = 20 on.
 fn tanh64(x: f64) -> f64 {{
     let t = expm1_64(2.0lf * min(abs(x), 20.0lf));
@@ -165,11 +198,18 @@ fn tanh64(x: f64) -> f64 {{
         ln2_hi = lit(LN2_HI_64),
         ln2_lo = lit(LN2_LO_64),
         ln2 = lit(std::f64::consts::LN_2),
+        atan = horner(&atan_series(), "z"),
+        pio4_hi = lit(std::f64::consts::FRAC_PI_4),
+        pio4_lo = lit(PIO2_LO / 2.0),
+        pio2_hi = lit(std::f64::consts::FRAC_PI_2),
+        pio2_lo = lit(PIO2_LO),
+        pi_hi = lit(std::f64::consts::PI),
+        pi_lo = lit(PIO2_LO * 2.0),
     )
 }
 
 /// Every f64 function of this module, as WGSL: `exp64`, `exp2_64`, `expm1_64`, `ln64`,
-/// `log2_64`, `log1p64`, `sin64`, `cos64`, `tanh64`.
+/// `log2_64`, `log1p64`, `sin64`, `cos64`, `tanh64`, `atan2_64`.
 pub(crate) fn helpers() -> String {
     core()
 }
@@ -192,4 +232,9 @@ pub(crate) fn unary(op: UnaryOp) -> Option<(String, String)> {
         _ => return None,
     };
     Some((helpers(), e.to_string()))
+}
+
+/// The WGSL helpers and the expression of f64 `atan2(y, x)` over the given operands.
+pub(crate) fn atan2(y: &str, x: &str) -> (String, String) {
+    (helpers(), format!("atan2_64({y}, {x})"))
 }
