@@ -53,10 +53,9 @@ pub enum BinaryOp {
 ///
 /// Accuracy of the transcendentals on the CPU: in f32, exp, exp2, expm1, ln, log2, log1p,
 /// sin, cos, tan and tanh are vectorised polynomials within 4 ulp of the exact value (sin and
-/// cos: or 2^-24 absolute near their zeros; sin, cos and tan of arguments beyond 8192 in
-/// magnitude go through libm); in f64, exp and ln are vectorised within 1 ulp of libm, sin
-/// and cos within 2 ulp of libm or 2^-53 absolute (libm beyond 8192), and the others are
-/// libm's. GPU devices use their own math libraries
+/// cos: or 2^-24 absolute near their zeros); in f64 the same functions are vectorised within
+/// 2 ulp of libm (tanh 3, tan 4; sin and cos or 2^-53 absolute). sin, cos and tan of
+/// arguments beyond 8192 in magnitude go through libm. GPU devices use their own math libraries
 /// (WGSL promises less: the FFT never relies on its sin and cos). In WGSL, tanh below 0.625 in
 /// magnitude is a polynomial of ours (within 1 ulp; the built-in loses all relative accuracy
 /// near 0) and sign keeps NaN, as on the CPU and CUDA. WGSL has no f64 transcendentals: on

@@ -119,8 +119,7 @@ macro_rules! float_math {
         }
     };
 }
-// f32's transcendentals, and f64's exp, ln, sin and cos, are branch-free polynomials that
-// vectorise (vmath); f64's others are libm.
+// The transcendentals of f32 and f64 are branch-free polynomials that vectorise (vmath).
 float_math!(
     f32,
     vmath::exp_f32,
@@ -139,13 +138,13 @@ float_math!(
     vmath::exp_f64,
     vmath::sin_f64,
     vmath::cos_f64,
-    f64::tan,
+    vmath::tan_f64,
     vmath::ln_f64,
-    f64::log2,
-    f64::exp2,
-    f64::tanh,
-    f64::ln_1p,
-    f64::exp_m1
+    vmath::log2_f64,
+    vmath::exp2_f64,
+    vmath::tanh_f64,
+    vmath::log1p_f64,
+    vmath::expm1_f64
 );
 
 impl CpuMath for f16 {
@@ -340,9 +339,7 @@ fn typed<T: CpuMath>(op: ElementwiseOp, ins: &[&[T]], out: &mut [T], l: &Layout)
                 match u {
                     UnaryOp::Sin => patch_large(out, ins[0], task, f64::sin),
                     UnaryOp::Cos => patch_large(out, ins[0], task, f64::cos),
-                    UnaryOp::Tan if T::DTYPE != DType::F64 => {
-                        patch_large(out, ins[0], task, f64::tan)
-                    }
+                    UnaryOp::Tan => patch_large(out, ins[0], task, f64::tan),
                     _ => {}
                 }
             }
@@ -535,14 +532,14 @@ fn task_len(op: ElementwiseOp, d: DType) -> usize {
     use UnaryOp::*;
     const LIBM: usize = 1 << 13;
     match op {
-        // The transcendentals: vectorised in f32, and in f64 those `float_math!` takes from
-        // vmath; libm otherwise (f16 goes through f32 one element at a time).
-        E::Unary(
-            u @ (Exp | Log | Sin | Cos | Tan | Tanh | Exp2 | Log2 | Sigmoid | Log1p | Expm1),
-        ) => match (d, u) {
-            (DType::F32, _) | (DType::F64, Exp | Log | Sigmoid | Sin | Cos) => CHUNK,
-            _ => LIBM,
-        },
+        // The transcendentals: vectorised in f32 and f64 (vmath); f16 goes through f32 one
+        // element at a time.
+        E::Unary(Exp | Log | Sin | Cos | Tan | Tanh | Exp2 | Log2 | Sigmoid | Log1p | Expm1) => {
+            match d {
+                DType::F32 | DType::F64 => CHUNK,
+                _ => LIBM,
+            }
+        }
         E::Binary(BinaryOp::Pow | BinaryOp::Atan2 | BinaryOp::Hypot | BinaryOp::Rem)
             if d.is_float() =>
         {
@@ -867,17 +864,18 @@ mod tests {
             DType::F32,
             1 << 18
         ));
-        // Vectorised f32 transcendentals: one CHUNK; libm ones (and the same ops on f64): 2^13.
+        // Vectorised transcendentals (f32 and f64): one CHUNK; libm ones (f16, pow): 2^13.
         assert!(!splits(exp, DType::F32, CHUNK));
         assert!(splits(exp, DType::F32, CHUNK + 1));
         assert!(!splits(exp, DType::F64, CHUNK));
-        assert!(splits(
+        assert!(!splits(
             ElementwiseOp::Unary(UnaryOp::Tanh),
             DType::F64,
-            (1 << 13) + 1
+            CHUNK
         ));
         assert!(!splits(tan, DType::F32, CHUNK));
-        assert!(splits(tan, DType::F64, (1 << 13) + 1));
+        assert!(!splits(tan, DType::F64, CHUNK));
+        assert!(splits(tan, DType::F16, (1 << 13) + 1));
         let pow = ElementwiseOp::Binary(BinaryOp::Pow);
         assert!(splits(pow, DType::F32, (1 << 13) + 1));
         assert!(!splits(

@@ -1,5 +1,5 @@
-//! Branch-free f32 `exp`, `exp2`, `expm1`, `ln`, `log2`, `log1p`, `sin`, `cos`, `tan` and
-//! `tanh`, and f64 `exp`, `ln`, `sin` and `cos`, that compilers vectorise (inside the AVX2
+//! Branch-free f32 and f64 `exp`, `exp2`, `expm1`, `ln`, `log2`, `log1p`, `sin`, `cos`, `tan`
+//! and `tanh` that compilers vectorise (inside the AVX2
 //! multiversion of the elementwise loops), in place of scalar libm calls. Cephes-style: range
 //! reduction, then a short polynomial; tested against f64 (f32) or libm (f64) over dense
 //! sweeps.
@@ -361,27 +361,108 @@ pub(crate) const EXP_C64: [f64; 12] = [
     0.5,
 ];
 
-/// e^x in f64 within 2 ulp (1.0 measured against libm); NaN, infinities and subnormal
-/// results handled: x = n ln 2 + r with |r| <= ln(2) / 2, e^r = 1 + r + r^2 P(r) with P
-/// the Taylor series to r^13 / 13! (truncation below 5e-18), scaled by two factors 2^(n/2).
+/// e^r for |r| <= ln(2) / 2: 1 + r + r^2 P(r) with P the Taylor series to r^13 / 13!
+/// (truncation below 5e-18).
 #[inline(always)]
-pub(crate) fn exp_f64(x: f64) -> f64 {
-    let xc = x.clamp(-746.0, 710.0);
-    let n = (xc * std::f64::consts::LOG2_E + 0.5).floor();
-    let r = n.mul_add(-LN2_LO_64, n.mul_add(-LN2_HI_64, xc));
-    let e = horner(&EXP_C64, r).mul_add(r * r, r) + 1.0;
+fn exp_reduced64(r: f64) -> f64 {
+    horner(&EXP_C64, r).mul_add(r * r, r) + 1.0
+}
+
+/// e 2^n for an integer-valued n in [-1100, 1100], in two factors 2^(n/2) so that neither
+/// overflows or goes subnormal on the way: the product rounds once.
+#[inline(always)]
+fn times_pow2_64(e: f64, n: f64) -> f64 {
     let ni = small_int64(n);
     let n1 = ni >> 1;
     let n2 = ni - n1;
     let s1 = f64::from_bits(((n1 + 1023) as u64) << 52);
     let s2 = f64::from_bits(((n2 + 1023) as u64) << 52);
-    let v = e * s1 * s2;
+    e * s1 * s2
+}
+
+/// e^x in f64 within 2 ulp (1.0 measured against libm); NaN, infinities and subnormal
+/// results handled: x = n ln 2 + r with |r| <= ln(2) / 2, then [`exp_reduced64`] scaled by
+/// 2^n.
+#[inline(always)]
+pub(crate) fn exp_f64(x: f64) -> f64 {
+    let xc = x.clamp(-746.0, 710.0);
+    let n = (xc * std::f64::consts::LOG2_E + 0.5).floor();
+    let r = n.mul_add(-LN2_LO_64, n.mul_add(-LN2_HI_64, xc));
+    let v = times_pow2_64(exp_reduced64(r), n);
     if x > 709.782_712_893_384 {
         f64::INFINITY
     } else if x < -745.133_219_101_941_2 {
         0.0
     } else {
         v // NaN in, NaN out (clamp keeps NaN)
+    }
+}
+
+/// 2^x in f64 within 2 ulp: 2^n e^(r ln 2) with n the nearest integer and r = x - n exact,
+/// so |r ln 2| <= ln(2) / 2 and the rounding of r ln 2 (below 2^-55) costs under 0.25 ulp.
+/// Exact at integers; subnormal results and the limits as libm's.
+#[inline(always)]
+pub(crate) fn exp2_f64(x: f64) -> f64 {
+    let n = (x.clamp(-1100.0, 1100.0) + 0.5).floor();
+    let v = times_pow2_64(exp_reduced64((x - n) * std::f64::consts::LN_2), n);
+    if x >= 1024.0 {
+        f64::INFINITY
+    } else if x < -1075.0 {
+        0.0
+    } else {
+        v // NaN in, NaN out
+    }
+}
+
+/// expm1's Taylor coefficients past x: 1/k! for k = 18 down to 2 (also in WGSL's f64 expm1).
+pub(crate) const EXPM1_C64: [f64; 17] = [
+    1.0 / 6_402_373_705_728_000.0,
+    1.0 / 355_687_428_096_000.0,
+    1.0 / 20_922_789_888_000.0,
+    1.0 / 1_307_674_368_000.0,
+    1.0 / 87_178_291_200.0,
+    1.0 / 6_227_020_800.0,
+    1.0 / 479_001_600.0,
+    1.0 / 39_916_800.0,
+    1.0 / 3_628_800.0,
+    1.0 / 362_880.0,
+    1.0 / 40_320.0,
+    1.0 / 5_040.0,
+    1.0 / 720.0,
+    1.0 / 120.0,
+    1.0 / 24.0,
+    1.0 / 6.0,
+    0.5,
+];
+
+/// e^x - 1 in f64 within 2 ulp: below 0.7 in magnitude the Taylor series to x^18 / 18!
+/// (truncation below 1e-20 of x), beyond it [`exp_f64`] less 1, where the cancellation at
+/// most doubles exp's error. -0 stays -0.
+#[inline(always)]
+pub(crate) fn expm1_f64(x: f64) -> f64 {
+    let small = (x * x).mul_add(horner(&EXPM1_C64, x), x);
+    let big = exp_f64(x) - 1.0;
+    if x == 0.0 {
+        x
+    } else if x.abs() < 0.7 {
+        small
+    } else {
+        big
+    }
+}
+
+/// tanh in f64 within 3 ulp: t / (t + 2) with t = e^(2|x|) - 1 by [`expm1_f64`] (so small
+/// arguments keep their relative accuracy), the sign put back; 1 from |x| = 20 on.
+#[inline(always)]
+pub(crate) fn tanh_f64(x: f64) -> f64 {
+    let t = expm1_f64(2.0 * x.abs().min(20.0));
+    let r = t / (t + 2.0);
+    if x == 0.0 || x.is_nan() {
+        x
+    } else if x < 0.0 {
+        -r
+    } else {
+        r
     }
 }
 
@@ -400,30 +481,38 @@ pub(crate) const LN_C64: [f64; 11] = [
     1.0 / 3.0,
 ];
 
-/// ln(x) in f64 within 2 ulp for positive x, subnormals included, with [`ln_f32`]'s special
-/// values: x = 2^k m, m in [sqrt(1/2), sqrt(2)) from the bits, ln m = 2 atanh(s) with
-/// s = (m - 1) / (m + 1) as a series in s^2 to s^23 (|s| <= 0.172: the next term is below
-/// 1e-18 of the sum), then k ln 2 in two parts.
+/// ln(1 + f) for 1 + f in [sqrt(1/2), sqrt(2)): 2 atanh(s) with s = f / (2 + f) as a
+/// series in s^2 to s^23 (|s| <= 0.172: the next term is below 1e-18 of the sum), written
+/// 2s (1 + p) = f - s (f - 2p) as in ln_parts.
 #[inline(always)]
-pub(crate) fn ln_f64(x: f64) -> f64 {
+fn ln_1p_reduced64(f: f64) -> f64 {
+    let s = f / (2.0 + f);
+    let z = s * s;
+    let p = horner(&LN_C64, z) * z;
+    f - s * (f - (p + p))
+}
+
+/// (k, ln m) for x = 2^k m with m in [sqrt(1/2), sqrt(2)) from the bits (subnormals scaled
+/// by 2^54 first), for positive x; other x give values [`log_special64`] replaces.
+#[inline(always)]
+fn ln_parts64(x: f64) -> (f64, f64) {
     const SQRT_HALF: u64 = 0x3fe6_a09e_667f_3bcd;
     let tiny = x < f64::MIN_POSITIVE;
     let xs = if tiny {
         x * 18_014_398_509_481_984.0
     } else {
         x
-    }; // subnormals scaled by 2^54
+    };
     let off = xs.to_bits().wrapping_sub(SQRT_HALF);
     let k = ((off as i64) >> 52) - if tiny { 54 } else { 0 };
     let m = f64::from_bits((off & 0x000f_ffff_ffff_ffff) + SQRT_HALF);
-    let f = m - 1.0; // exact
-    let s = f / (2.0 + f);
-    let z = s * s;
-    let p = horner(&LN_C64, z) * z;
-    let kf = k as f64;
-    // 2s (1 + p) = f - s (f - 2p), as in ln_parts.
-    let lnm = f - s * (f - (p + p));
-    let r = kf.mul_add(LN2_HI_64, kf.mul_add(LN2_LO_64, lnm));
+    (k as f64, ln_1p_reduced64(m - 1.0)) // m - 1 is exact
+}
+
+/// A logarithm's value `r` of x, or its special value: x for +inf, -inf for 0, NaN for
+/// negative x and NaN.
+#[inline(always)]
+fn log_special64(x: f64, r: f64) -> f64 {
     if x == f64::INFINITY {
         x
     } else if x == 0.0 {
@@ -432,6 +521,38 @@ pub(crate) fn ln_f64(x: f64) -> f64 {
         r
     } else {
         f64::NAN // negative or NaN
+    }
+}
+
+/// ln(x) in f64 within 2 ulp for positive x, subnormals included, with [`ln_f32`]'s special
+/// values: [`ln_parts64`], then k ln 2 in two parts.
+#[inline(always)]
+pub(crate) fn ln_f64(x: f64) -> f64 {
+    let (k, lnm) = ln_parts64(x);
+    log_special64(x, k.mul_add(LN2_HI_64, k.mul_add(LN2_LO_64, lnm)))
+}
+
+/// log2(x) in f64 within 2 ulp: k + ln(m) log2(e) from [`ln_parts64`]; exact at powers of
+/// two.
+#[inline(always)]
+pub(crate) fn log2_f64(x: f64) -> f64 {
+    let (k, lnm) = ln_parts64(x);
+    log_special64(x, lnm.mul_add(std::f64::consts::LOG2_E, k))
+}
+
+/// ln(1 + x) in f64 within 2 ulp: where 1 + x is in [sqrt(1/2), sqrt(2)) the series takes x
+/// itself (exact, so small x keep their relative accuracy); elsewhere ln(1 + x), where the
+/// rounding of 1 + x costs under 0.3 ulp of the result. -0 stays -0.
+#[inline(always)]
+pub(crate) fn log1p_f64(x: f64) -> f64 {
+    let near = ln_1p_reduced64(x);
+    let far = ln_f64(1.0 + x);
+    if x == 0.0 {
+        x
+    } else if (-0.292_893_218_813_452_4..0.414_213_562_373_095_1).contains(&x) {
+        near
+    } else {
+        far
     }
 }
 
@@ -520,6 +641,12 @@ pub(crate) fn cos_f64(x: f64) -> f64 {
     } else {
         near_zero
     }
+}
+
+/// tan(x) in f64 for |x| <= SIN_MAX_ARG within 4 ulp of libm: [`sin_f64`] / [`cos_f64`].
+#[inline(always)]
+pub(crate) fn tan_f64(x: f64) -> f64 {
+    sin_f64(x) / cos_f64(x)
 }
 
 #[cfg(test)]
@@ -812,6 +939,84 @@ mod tests {
         let e = libm.abs();
         let spacing = (f64::from_bits(e.to_bits() + 1) - e).max(f64::from_bits(1));
         (got - libm).abs() / spacing
+    }
+
+    /// The worst ulps of `f` from `libm` at `n` points spread over [lo, hi], and at `extra`.
+    fn sweep64(f: fn(f64) -> f64, libm: fn(f64) -> f64, lo: f64, hi: f64, extra: &[f64]) -> f64 {
+        let n = 400_000;
+        let mut worst = 0f64;
+        let points = (0..n).map(|i| lo + (hi - lo) * (i as f64 + 0.31) / n as f64);
+        for x in points.chain(extra.iter().copied()) {
+            let (got, want) = (f(x), libm(x));
+            if got.is_nan() && want.is_nan() {
+                continue;
+            }
+            assert_eq!(
+                got.is_sign_negative(),
+                want.is_sign_negative(),
+                "sign at {x}: {got:e} vs {want:e}"
+            );
+            let u = ulps64(got, want);
+            assert!(u.is_finite(), "at {x}: {got:e} vs {want:e}");
+            worst = worst.max(u);
+        }
+        worst
+    }
+
+    const SPECIALS64: [f64; 9] = [
+        0.0,
+        -0.0,
+        1.0,
+        -1.0,
+        f64::INFINITY,
+        f64::NEG_INFINITY,
+        f64::NAN,
+        1e-310,
+        -1e-310,
+    ];
+
+    #[test]
+    fn f64_exp2_expm1_tanh_are_within_3_ulp_of_libm() {
+        for (lo, hi) in [(-1074.9, -1000.0), (-60.0, 60.0), (1000.0, 1023.99)] {
+            let w = sweep64(exp2_f64, f64::exp2, lo, hi, &SPECIALS64);
+            assert!(w <= 2.0, "exp2 on [{lo}, {hi}]: {w} ulp");
+        }
+        for i in -1074..1024 {
+            assert_eq!(exp2_f64(i as f64), (i as f64).exp2(), "2^{i}");
+        }
+        for (lo, hi) in [(-1e-8, 1e-8), (-0.8, 0.8), (-40.0, 710.0)] {
+            let w = sweep64(expm1_f64, f64::exp_m1, lo, hi, &SPECIALS64);
+            assert!(w <= 2.0, "expm1 on [{lo}, {hi}]: {w} ulp");
+        }
+        for (lo, hi) in [(-1e-8, 1e-8), (-1.0, 1.0), (-30.0, 30.0)] {
+            let w = sweep64(tanh_f64, f64::tanh, lo, hi, &SPECIALS64);
+            assert!(w <= 3.0, "tanh on [{lo}, {hi}]: {w} ulp");
+        }
+    }
+
+    #[test]
+    fn f64_log2_log1p_tan_are_within_4_ulp_of_libm() {
+        for (lo, hi) in [(1e-310, 1e-300), (0.5, 2.0), (1e-10, 1e300)] {
+            let w = sweep64(log2_f64, f64::log2, lo, hi, &SPECIALS64);
+            assert!(w <= 2.0, "log2 on [{lo}, {hi}]: {w} ulp");
+        }
+        for i in -1074..1024 {
+            assert_eq!(log2_f64((i as f64).exp2()), i as f64, "log2 of 2^{i}");
+        }
+        for (lo, hi) in [(-1e-8, 1e-8), (-0.999, 2.0), (2.0, 1e300)] {
+            let w = sweep64(
+                log1p_f64,
+                f64::ln_1p,
+                lo,
+                hi,
+                &[SPECIALS64.as_slice(), &[-2.0]].concat(),
+            );
+            assert!(w <= 2.0, "log1p on [{lo}, {hi}]: {w} ulp");
+        }
+        for (lo, hi) in [(-1.5, 1.5), (-100.0, 100.0), (-8192.0, 8192.0)] {
+            let w = sweep64(tan_f64, f64::tan, lo, hi, &SPECIALS64[..6]);
+            assert!(w <= 4.0, "tan on [{lo}, {hi}]: {w} ulp");
+        }
     }
 
     #[test]

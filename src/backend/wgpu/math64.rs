@@ -12,7 +12,7 @@
 //! `tests/elementwise.rs`; sin, cos and tan keep it for |x| < 2^20 pi, where h P1 stays exact.
 
 use crate::backend::cpu::vmath::{
-    COS_C64, EXP_C64, LN_C64, LN2_HI_64, LN2_LO_64, PI_PARTS_64, SIN_C64,
+    COS_C64, EXP_C64, EXPM1_C64, LN_C64, LN2_HI_64, LN2_LO_64, PI_PARTS_64, SIN_C64,
 };
 use crate::ops::elementwise::UnaryOp;
 
@@ -26,14 +26,6 @@ fn horner(c: &[f64], x: &str) -> String {
     c[1..]
         .iter()
         .fold(lit(c[0]), |p, &k| format!("({p} * {x} + {})", lit(k)))
-}
-
-/// 1/k! for k = `hi` down to 2: expm1's Taylor coefficients past x.
-fn inverse_factorials(hi: u32) -> Vec<f64> {
-    (2..=hi)
-        .rev()
-        .map(|k| 1.0 / (1..=k).map(f64::from).product::<f64>())
-        .collect()
 }
 
 /// atan's Taylor coefficients past t, in z = t^2: (-1)^k / (2k + 1) for k = 20 down to 1.
@@ -189,7 +181,7 @@ fn tanh64(x: f64) -> f64 {{
         ln = horner(&LN_C64, "z"),
         sin = horner(&SIN_C64, "z"),
         cos = horner(&COS_C64, "z"),
-        expm1 = horner(&inverse_factorials(18), "x"),
+        expm1 = horner(&EXPM1_C64, "x"),
         p1 = lit(p1),
         p2 = lit(p2),
         p3 = lit(p3),
