@@ -345,21 +345,25 @@ fn small_int64(k: f64) -> i64 {
 pub(crate) const LN2_HI_64: f64 = 6.931_471_803_691_238e-1;
 pub(crate) const LN2_LO_64: f64 = 1.908_214_929_270_587_7e-10;
 
+/// 1/k! for k = N + 1 down to 2: e^x's Taylor coefficients past 1 + x, highest first (k!
+/// is exact in f64 up to 18!, so each is the correctly rounded quotient).
+const fn inverse_factorials<const N: usize>() -> [f64; N] {
+    let mut c = [0.0; N];
+    let mut i = 0;
+    while i < N {
+        let (k, mut f, mut j) = (N + 1 - i, 1.0, 2);
+        while j <= k {
+            f *= j as f64;
+            j += 1;
+        }
+        c[i] = 1.0 / f;
+        i += 1;
+    }
+    c
+}
+
 /// e^r's Taylor coefficients 1/k! for k = 13 down to 2 (also in WGSL's f64 exp).
-pub(crate) const EXP_C64: [f64; 12] = [
-    1.0 / 6_227_020_800.0,
-    1.0 / 479_001_600.0,
-    1.0 / 39_916_800.0,
-    1.0 / 3_628_800.0,
-    1.0 / 362_880.0,
-    1.0 / 40_320.0,
-    1.0 / 5_040.0,
-    1.0 / 720.0,
-    1.0 / 120.0,
-    1.0 / 24.0,
-    1.0 / 6.0,
-    0.5,
-];
+pub(crate) const EXP_C64: [f64; 12] = inverse_factorials();
 
 /// e^r for |r| <= ln(2) / 2: 1 + r + r^2 P(r) with P the Taylor series to r^13 / 13!
 /// (truncation below 5e-18).
@@ -415,25 +419,7 @@ pub(crate) fn exp2_f64(x: f64) -> f64 {
 }
 
 /// expm1's Taylor coefficients past x: 1/k! for k = 18 down to 2 (also in WGSL's f64 expm1).
-pub(crate) const EXPM1_C64: [f64; 17] = [
-    1.0 / 6_402_373_705_728_000.0,
-    1.0 / 355_687_428_096_000.0,
-    1.0 / 20_922_789_888_000.0,
-    1.0 / 1_307_674_368_000.0,
-    1.0 / 87_178_291_200.0,
-    1.0 / 6_227_020_800.0,
-    1.0 / 479_001_600.0,
-    1.0 / 39_916_800.0,
-    1.0 / 3_628_800.0,
-    1.0 / 362_880.0,
-    1.0 / 40_320.0,
-    1.0 / 5_040.0,
-    1.0 / 720.0,
-    1.0 / 120.0,
-    1.0 / 24.0,
-    1.0 / 6.0,
-    0.5,
-];
+pub(crate) const EXPM1_C64: [f64; 17] = inverse_factorials();
 
 /// e^x - 1 in f64 within 2 ulp: below 0.7 in magnitude the Taylor series to x^18 / 18!
 /// (truncation below 1e-20 of x), beyond it [`exp_f64`] less 1, where the cancellation at

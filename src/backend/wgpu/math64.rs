@@ -40,9 +40,10 @@ fn atan_series() -> Vec<f64> {
 /// parts scale by exact powers of two).
 const PIO2_LO: f64 = 6.123_233_995_736_766e-17;
 
-/// The shared part: bit helpers, e^r on the reduced range, 2^n scaling, ln's parts and the
-/// reduced sine.
-fn core() -> String {
+/// Every f64 function of this module, as WGSL: `exp64`, `exp2_64`, `expm1_64`, `ln64`,
+/// `log2_64`, `log1p64`, `sin64`, `cos64`, `tanh64`, `atan2_64`, and the pieces they share
+/// (bit helpers, e^r on the reduced range, 2^n scaling, ln's parts, the reduced sine).
+pub(crate) fn helpers() -> String {
     let [p1, p2, p3] = PI_PARTS_64;
     format!(
         "
@@ -198,12 +199,6 @@ fn tanh64(x: f64) -> f64 {{
         pi_hi = lit(std::f64::consts::PI),
         pi_lo = lit(PIO2_LO * 2.0),
     )
-}
-
-/// Every f64 function of this module, as WGSL: `exp64`, `exp2_64`, `expm1_64`, `ln64`,
-/// `log2_64`, `log1p64`, `sin64`, `cos64`, `tanh64`, `atan2_64`.
-pub(crate) fn helpers() -> String {
-    core()
 }
 
 /// The WGSL helpers and the expression (over `x: f64`) of a transcendental `op` in f64, or
