@@ -574,11 +574,15 @@ fn special_values_follow_c99_on_every_device() {
             );
         }
         if dev.supports(DType::F64) {
-            let w: Vec<f64> = [a.clone(), vec![2147483647.5, 4294967295.9, -2147483648.9]]
-                .concat()
-                .iter()
-                .map(|&v| v as f64)
-                .collect();
+            // f64 holds the integers' limits: values just inside them truncate, not saturate.
+            let mut w: Vec<f64> = a.iter().map(|&v| v as f64).collect();
+            w.extend([
+                2147483647.5,
+                4294967295.9,
+                -2147483648.9,
+                4294967296.0,
+                -0.9,
+            ]);
             let xw = Array::from_vec(dev, w.clone(), &[w.len()]).unwrap();
             let casts = xw.cast::<i32>().unwrap().to_vec().unwrap();
             let castu = xw.cast::<u32>().unwrap().to_vec().unwrap();
