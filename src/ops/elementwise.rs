@@ -28,7 +28,9 @@ pub enum BinaryOp {
     Maximum,
     /// `a` to the power `b` (real floats), with C99's special cases on every device:
     /// `pow(-2, 3) == -8`, NaN for a negative base and a fractional exponent,
-    /// `pow(x, 0) == pow(1, y) == 1` even for NaN, and C99's zeros and infinities
+    /// `pow(x, 0) == pow(1, y) == 1` even for NaN, and C99's zeros and infinities. On wgpu
+    /// devices the magnitude is e^(y ln x), whose error grows with |y ln x| (WGSL's f32 pow,
+    /// and our f64 one: within 2 (1 + |y ln x|) ulp)
     Pow,
     /// The angle of the point (b, a): `atan2(a, b)` (real floats), with C99's signed zeros,
     /// infinities and NaN; within 4 ulp on every device (in WGSL our own polynomial, since

@@ -303,6 +303,11 @@ fn rem_(x: F, y: F) -> F {
                     if b == BinaryOp::Minimum { "min" } else { "max" }
                 )
             }
+            BinaryOp::Pow if calc == "f64" => {
+                let (h, e) = super::math64::pow("x", "y");
+                helpers += &h;
+                e
+            }
             BinaryOp::Pow => {
                 helpers += POW;
                 "pow_(x, y)".into()
@@ -438,22 +443,11 @@ pub(crate) fn run(
     out: &WgpuBuffer,
     l: &Layout,
 ) -> Result<()> {
-    let no_f64 = match op {
-        ElementwiseOp::Binary(b) => b == BinaryOp::Pow,
-        _ => false,
-    };
     let unsupported = |reason: String| Error::DtypeUnsupported {
         dtype: d,
         device: be.label.clone(),
         reason,
     };
-    if no_f64 && d.needs_f64() {
-        return Err(unsupported(format!(
-            "{} in f64 has no WGSL built-in (SPIR-V defines it for 16- and 32-bit floats \
-             only); use f32 here, or the CPU or CUDA backend",
-            op.name()
-        )));
-    }
     let out_dtype = op.out_dtype(d);
     // f64 NaN tests, the remainder's exponents and our f64 transcendentals read the bits as
     // a u64.
@@ -462,7 +456,8 @@ pub(crate) fn run(
         || matches!(op, ElementwiseOp::Unary(u) if u.transcendental())
         || matches!(
             op,
-            ElementwiseOp::Binary(BinaryOp::Atan2) | ElementwiseOp::Part(ComplexPart::Arg)
+            ElementwiseOp::Binary(BinaryOp::Atan2 | BinaryOp::Pow)
+                | ElementwiseOp::Part(ComplexPart::Arg)
         );
     if int64 && d.needs_f64() && !be.features.contains(wgpu::Features::SHADER_INT64) {
         return Err(unsupported(format!(

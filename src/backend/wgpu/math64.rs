@@ -41,7 +41,7 @@ fn atan_series() -> Vec<f64> {
 const PIO2_LO: f64 = 6.123_233_995_736_766e-17;
 
 /// Every f64 function of this module, as WGSL: `exp64`, `exp2_64`, `expm1_64`, `ln64`,
-/// `log2_64`, `log1p64`, `sin64`, `cos64`, `tanh64`, `atan2_64`, and the pieces they share
+/// `log2_64`, `log1p64`, `sin64`, `cos64`, `tanh64`, `atan2_64`, `pow64`, and the pieces they share
 /// (bit helpers, e^r on the reduced range, 2^n scaling, ln's parts, the reduced sine).
 pub(crate) fn helpers() -> String {
     let [p1, p2, p3] = PI_PARTS_64;
@@ -172,6 +172,23 @@ fn atan2_64(y: f64, x: f64) -> f64 {{
     r = select(r, -r, (bitcast<u64>(y) >> 63u) == 1lu);
     return select(r, x + y, isnan64(x) || isnan64(y));
 }}
+// C99's pow, the special cases as in the f32 pow_ of elementwise.rs; the magnitude is
+// e^(y ln |x|), whose error grows with |y ln x| (2^-53 of it, relative).
+fn pow64(x: f64, y: f64) -> f64 {{
+    let big = 1.7976931348623157e308lf;
+    let ax = abs(x);
+    let ay = abs(y);
+    var r = exp64(y * ln64(ax));
+    r = select(r, select(inf64(), 0.0lf, y > 0.0lf), ax == 0.0lf);
+    r = select(r, select(0.0lf, inf64(), y > 0.0lf), ax > big);
+    r = select(r, select(0.0lf, inf64(), (ax > 1.0lf) == (y > 0.0lf)), ay > big);
+    r = select(r, 1.0lf, ax == 1.0lf);
+    let odd = ay < 9007199254740992.0lf && fract(0.5lf * y) == 0.5lf;
+    r = select(r, -r, odd && (bitcast<u64>(x) >> 63u) == 1lu);
+    r = select(r, nan64(), x < 0.0lf && ax <= big && trunc(y) != y);
+    r = select(r, x + y, isnan64(x) || isnan64(y));
+    return select(r, 1.0lf, y == 0.0lf || x == 1.0lf);
+}}
 // tanh = t / (t + 2) with t = e^(2|x|) - 1, the sign put back; 1 from |x| = 20 on.
 fn tanh64(x: f64) -> f64 {{
     let t = expm1_64(2.0lf * min(abs(x), 20.0lf));
@@ -219,6 +236,11 @@ pub(crate) fn unary(op: UnaryOp) -> Option<(String, String)> {
         _ => return None,
     };
     Some((helpers(), e.to_string()))
+}
+
+/// The WGSL helpers and the expression of f64 `pow(x, y)` over the given operands.
+pub(crate) fn pow(x: &str, y: &str) -> (String, String) {
+    (helpers(), format!("pow64({x}, {y})"))
 }
 
 /// The WGSL helpers and the expression of f64 `atan2(y, x)` over the given operands.
